@@ -1,0 +1,29 @@
+"""Write files so that a crash mid-write never leaves a half-written one:
+write beside the target, flush to disk, then rename over it."""
+import json
+import os
+import tempfile
+
+
+def atomic_write(path, write_fn):
+    """Call ``write_fn(tmp_path)``, then move the result to ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def atomic_write_json(path, data):
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+    return atomic_write(path, write)

@@ -1,0 +1,4 @@
+"""Command-line interface; the entry point is ``main``."""
+from .main import main
+
+__all__ = ["main"]

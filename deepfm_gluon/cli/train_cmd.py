@@ -1,0 +1,46 @@
+"""`deepfm-gluon train`: one model, saved with everything needed to serve it."""
+import os
+
+from .common import add_data_args, add_train_args, load_data, positive_int, train_config
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("train", help="train FM or DeepFM and save it")
+    p.add_argument("--model", choices=["deepfm", "fm"], default="deepfm")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--num-factors", type=positive_int, default=None,
+                   help="embedding size (default: the book's, DeepFM 10, FM 20)")
+    p.add_argument("--mlp-dims", default=None,
+                   help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
+    p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
+    p.set_defaults(run=run)
+
+
+def model_overrides(args):
+    overrides = {"num_factors": args.num_factors}
+    if args.mlp_dims is not None:
+        from ..errors import DeepFMError
+        if args.model != "deepfm":
+            raise DeepFMError("--mlp-dims applies to --model deepfm only")
+        try:
+            overrides["mlp_dims"] = [int(d) for d in args.mlp_dims.split(",") if d.strip()]
+        except ValueError:
+            raise DeepFMError(f"--mlp-dims {args.mlp_dims!r}: expected integers like 30,20,10") from None
+    return overrides
+
+
+def run(args):
+    from ..experiments.runner import train_model
+    split = load_data(args)
+    config = train_config(args)
+    _, history, seconds = train_model(args.model, split, config, out_dir=args.out,
+                                      model_overrides=model_overrides(args))
+    last = history.last()
+    print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
+          f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+    if config.book_compat:
+        print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
+              f"test acc {last['book_test_acc']:.3f}")
+    print(f"saved to {args.out}")
+    return 0

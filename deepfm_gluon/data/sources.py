@@ -1,0 +1,54 @@
+"""Turns a ``--data`` value into training and test files.
+
+'synthetic' (the offline default, generated once into the data dir), 'ctr'
+(the book's data, downloaded if absent) or a directory holding ``train.csv``
+and ``test.csv``.
+"""
+import dataclasses
+import os
+
+from ..errors import DeepFMError
+from .ctr_dataset import CTRDataset
+from .download import default_data_dir, download_ctr
+from .synthetic import SyntheticSpec, generate_synthetic
+
+
+@dataclasses.dataclass
+class DataSplit:
+    """Encoded train and test sets and where they came from."""
+
+    name: str
+    train: CTRDataset
+    test: CTRDataset
+
+    def describe(self):
+        return (f"{self.name}: {len(self.train)} train / {len(self.test)} test lines, "
+                f"{int(self.train.field_dims.sum())} features in {len(self.train.field_dims)} fields")
+
+
+def resolve_data_dir(spec, data_dir=None, synthetic=None):
+    """The directory with train.csv/test.csv for ``spec``; creates it if needed."""
+    data_dir = data_dir or default_data_dir()
+    if spec == "synthetic":
+        synthetic = synthetic or SyntheticSpec()
+        return generate_synthetic(os.path.join(data_dir, synthetic.key()), synthetic)
+    if spec == "ctr":
+        local = os.path.join(data_dir, "ctr")
+        if os.path.exists(os.path.join(local, "train.csv")):
+            return local
+        return download_ctr(data_dir)
+    if not os.path.isdir(spec):
+        raise DeepFMError(f"--data {spec}: not 'synthetic', 'ctr' or a directory")
+    for name in ("train.csv", "test.csv"):
+        if not os.path.exists(os.path.join(spec, name)):
+            raise DeepFMError(f"--data {spec}: has no {name}; expected train.csv and test.csv")
+    return spec
+
+
+def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, num_feat=34):
+    """Read and encode the train/test pair named by ``spec`` (see module doc)."""
+    folder = resolve_data_dir(spec, data_dir, synthetic)
+    train = CTRDataset(os.path.join(folder, "train.csv"), num_feat=num_feat, strict=strict)
+    test = CTRDataset(os.path.join(folder, "test.csv"), feat_mapper=train.feat_mapper,
+                      defaults=train.defaults, num_feat=num_feat, strict=strict)
+    return DataSplit(spec, train, test)

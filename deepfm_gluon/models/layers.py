@@ -1,0 +1,37 @@
+"""Shared pieces of the FM family, written as hybridizable functions of F.
+
+The MXNet 1.9.1 pip wheel is built without AVX: axis reductions such as
+``np.sum(e, axis=1)`` run about 20x slower than the same sum written as a
+matrix product (see docs/benchmarks.md), and ``e ** 2`` is 25x slower than
+``e * e``. So every sum here is a ``fully_connected`` against a constant
+0/1 matrix. The arithmetic is the book's; only the kernels differ.
+"""
+from mxnet import ndarray
+
+
+def _const_kwargs(F, like):
+    """Eager constants must live on the input's device; symbols carry no context."""
+    return {"ctx": like.ctx} if F is ndarray else {}
+
+
+def field_sum(F, flat, num_fields, width):
+    """Sum of ``num_fields`` blocks of ``width`` columns: (B, F*w) -> (B, w)."""
+    kw = _const_kwargs(F, flat)
+    selector = F.np.tile(F.np.eye(width, dtype="float32", **kw), (1, num_fields))
+    return F.npx.fully_connected(flat, selector, num_hidden=width, no_bias=True)
+
+
+def row_sum(F, mat, width):
+    """Sum over the columns of a (B, width) matrix, keeping dims: (B, 1)."""
+    kw = _const_kwargs(F, mat)
+    ones = F.np.ones((1, width), dtype="float32", **kw)
+    return F.npx.fully_connected(mat, ones, num_hidden=1, no_bias=True)
+
+
+def fm_second_order(F, flat_embed, num_fields, num_factors):
+    """FM pairwise term by the square-of-sum trick:
+    0.5 * sum_k[(sum_f e_fk)^2 - sum_f e_fk^2], shape (B, 1)."""
+    summed = field_sum(F, flat_embed, num_fields, num_factors)
+    square_of_sum = row_sum(F, summed * summed, num_factors)
+    sum_of_square = row_sum(F, flat_embed * flat_embed, num_fields * num_factors)
+    return 0.5 * (square_of_sum - sum_of_square)

@@ -1,0 +1,55 @@
+"""Scoring new files with a saved model and its training-time feature mapping."""
+import numpy as np
+
+import mxnet as mx
+
+from ..data.reader import read_ctr_columns, read_text_lines
+from ..data.vocabulary import apply_field_mapping, field_offsets
+from ..errors import DataFormatError
+from ..training.metrics import accuracy_at, log_loss, roc_auc
+from .model_dir import load_model_dir
+
+
+class Predictor:
+    """A loaded model plus the mapping that turns raw lines into its inputs."""
+
+    def __init__(self, model_dir, ctx=None, batch_size=8192):
+        self.ctx = ctx or mx.cpu()
+        self.net, self.meta, self.feat_mapper, self.defaults = load_model_dir(model_dir, ctx=self.ctx)
+        self.net.hybridize(static_alloc=True)
+        self.num_feat = self.meta["num_feat"]
+        self.field_dims = np.array(self.meta["model_config"]["field_dims"], dtype=np.int64)
+        self.offsets = field_offsets(self.field_dims)
+        self.batch_size = batch_size
+
+    def encode(self, values):
+        columns = [apply_field_mapping(values[:, i], self.feat_mapper[i + 1], self.defaults[i + 1])
+                   for i in range(self.num_feat)]
+        return np.stack(columns, axis=1) + self.offsets
+
+    def read(self, path, strict=False):
+        """(features, labels or None, skip report); the label column is optional."""
+        lines = read_text_lines(path)
+        first = next((line for line in lines if line.strip()), None)
+        if first is None:
+            raise DataFormatError(path, None, "the file is empty", "tab-separated CTR lines")
+        with_label = first.count("\t") == self.num_feat
+        labels, values, report = read_ctr_columns(path, self.num_feat, strict, with_label)
+        return self.encode(values), labels, report
+
+    def predict_features(self, features):
+        """Probabilities, exactly the saved net's output, one per row."""
+        out = []
+        for i in range(0, len(features), self.batch_size):
+            chunk = mx.np.array(features[i:i + self.batch_size], dtype=np.int32, ctx=self.ctx)
+            out.append(self.net(chunk).asnumpy().ravel())
+        return np.concatenate(out) if out else np.empty(0, dtype=np.float32)
+
+    def evaluate_file(self, path, strict=False):
+        features, labels, report = self.read(path, strict)
+        if labels is None:
+            raise DataFormatError(path, 1, "no label column", "label then the fields, to evaluate")
+        probs = self.predict_features(features)
+        return {"examples": int(len(labels)), "auc": roc_auc(labels, probs),
+                "logloss": log_loss(labels, probs), "acc": accuracy_at(labels, probs),
+                "skipped_lines": report.skipped, "skip_report": report.to_dict()}
