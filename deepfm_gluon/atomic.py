@@ -27,3 +27,10 @@ def atomic_write_json(path, data):
         with open(tmp, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)
     return atomic_write(path, write)
+
+
+def atomic_write_text(path, text):
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+    return atomic_write(path, write)

@@ -14,7 +14,15 @@ def add_parser(subparsers):
     p.add_argument("--mlp-dims", default=None,
                    help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
+    p.add_argument("--resume", metavar="DIR", default=None,
+                   help="continue the run whose --out was DIR from its latest checkpoint "
+                        "(its saved arguments are used)")
+    p.add_argument("--no-checkpoints", action="store_true",
+                   help="do not write OUT/checkpoints after every epoch")
     p.set_defaults(run=run)
+
+RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
+                "book_compat", "num_factors", "mlp_dims", "out")
 
 
 def model_overrides(args):
@@ -30,12 +38,29 @@ def model_overrides(args):
     return overrides
 
 
+def apply_resume(args):
+    """Take the interrupted run's arguments from its latest checkpoint."""
+    from ..training.checkpoint import read_latest
+    _, state = read_latest(os.path.join(args.resume, "checkpoints"))
+    saved = state.get("run_args") or {}
+    for name in RESUMED_ARGS:
+        if name in saved:
+            setattr(args, name, saved[name])
+    args.out = args.resume
+
+
 def run(args):
     from ..experiments.runner import train_model
+    if args.resume:
+        apply_resume(args)
     split = load_data(args)
     config = train_config(args)
+    checkpoints = None if args.no_checkpoints else os.path.join(args.out, "checkpoints")
+    run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
     _, history, seconds = train_model(args.model, split, config, out_dir=args.out,
-                                      model_overrides=model_overrides(args))
+                                      model_overrides=model_overrides(args),
+                                      checkpoint_dir=checkpoints, resume=bool(args.resume),
+                                      run_args=run_args)
     last = history.last()
     print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
           f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")

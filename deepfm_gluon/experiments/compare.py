@@ -30,9 +30,11 @@ def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=prin
 
 def format_table(rows, columns=COLUMNS):
     """A plain-text table: the CLI prints it, docs paste it."""
-    def cell(value):
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
-    body = [[cell(r[c]) for c in columns] for r in rows]
+    def cell(column, value):
+        if isinstance(value, float):
+            return f"{value:.1f}" if column == "seconds" else f"{value:.4f}"
+        return str(value)
+    body = [[cell(c, r[c]) for c in columns] for r in rows]
     widths = [max(len(c), *(len(b[i]) for b in body)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
              "  ".join("-" * w for w in widths)]

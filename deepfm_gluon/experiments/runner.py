@@ -13,16 +13,18 @@ from ..training.loop import fit
 from ..training.plotting import plot_histories
 
 
-def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print):
+def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print,
+                checkpoint_dir=None, resume=False, run_args=None):
     """Train ``kind`` on ``split`` (a DataSplit); returns (net, history, seconds).
 
     With ``out_dir``, writes model.params, meta.json, mapping.json,
-    history.json and curves.png there.
+    history.json and curves.png there. ``checkpoint_dir``/``resume``: see ``fit``.
     """
     npx.set_np()
     net = build_model(kind, split.train.field_dims, **(model_overrides or {}))
     start = time.perf_counter()
-    history = fit(net, kind, split.train, split.test, config, log=log)
+    history = fit(net, kind, split.train, split.test, config, log=log, checkpoint_dir=checkpoint_dir,
+                  resume=resume, run_args=run_args)
     seconds = time.perf_counter() - start
     if out_dir is not None:
         save_outputs(out_dir, net, kind, split, history, seconds)

@@ -99,8 +99,11 @@ class Fitter:
             self.net.hybridize(static_alloc=True, static_shape=True)
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
         lr = self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
+        # Local updates keep optimizer states in this process, where checkpoints can reach them.
+        local = self.kvstore is None or "dist" not in str(self.kvstore)
         self.trainer = gluon.Trainer(self.net.collect_params(), self.config.optimizer,
-                                     {"learning_rate": lr}, kvstore=self.kvstore)
+                                     {"learning_rate": lr}, kvstore=self.kvstore,
+                                     update_on_kvstore=False if local else None)
 
     def _train_forward(self, X, y):
         """Loss and a (B,1) 'prediction is positive' indicator for one shard."""
@@ -153,6 +156,9 @@ class Fitter:
         from tqdm.auto import tqdm
         progress = tqdm(total=len(batches), desc=f"{self.kind} epoch {epoch}", leave=False,
                         disable=not self.config.progress)
+        # Dropout draws from MXNet's generator, whose state cannot be saved: reseeding
+        # per epoch makes a resumed epoch identical to the uninterrupted one.
+        mx.random.seed(self.config.seed * 100003 + epoch)
         start = time.perf_counter()
         sums, seen = self.train_epoch(batches, epoch, progress)
         train_seconds = time.perf_counter() - start
@@ -183,18 +189,27 @@ def format_epoch(kind, r, total_epochs):
     return line
 
 
-def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None):
+def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,
+        checkpoint_dir=None, resume=False, run_args=None):
     """Train ``net`` on ``train`` (needs .features/.labels), score on ``test``.
 
-    Returns the History. ``on_epoch(fitter, record)`` runs after each epoch
-    (checkpoints use it).
+    Returns the History. With ``checkpoint_dir``, a checkpoint is written
+    after every epoch (``run_args`` go into it, for resuming from the CLI);
+    ``resume=True`` continues from the latest one there. ``on_epoch(fitter,
+    record)`` runs after each epoch.
     """
+    from .checkpoint import restore_checkpoint, save_checkpoint
     fitter = Fitter(net, kind, config, kvstore=kvstore)
     fitter.initialize()
     batches = BatchIterator(train.features, train.labels, config.batch_size, shuffle=True,
                             last_batch="rollover", seed=config.seed)
-    for epoch in range(1, config.epochs + 1):
+    done = restore_checkpoint(checkpoint_dir, fitter, batches) if resume else 0
+    if resume and log is not None:
+        log(f"resumed from {checkpoint_dir} after epoch {done}")
+    for epoch in range(done + 1, config.epochs + 1):
         record = fitter.run_epoch(epoch, batches, test, log)
+        if checkpoint_dir is not None:
+            save_checkpoint(checkpoint_dir, fitter, batches, run_args)
         if on_epoch is not None:
             on_epoch(fitter, record)
     return fitter.history

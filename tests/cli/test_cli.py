@@ -1,0 +1,63 @@
+"""The command line, as a user meets it."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as onp
+import pytest
+
+from deepfm_gluon.cli import main
+
+
+@pytest.fixture(scope="module")
+def model_dir(small_data_dir, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cli") / "m")
+    assert main(["train", "--model", "fm", "--data", small_data_dir, "--epochs", "2", "--out", out]) == 0
+    return out
+
+
+def test_train_writes_model_dir(model_dir):
+    assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png"} <= set(os.listdir(model_dir))
+    assert len(json.load(open(os.path.join(model_dir, "history.json")))["epochs"]) == 2
+
+
+def test_evaluate_json(model_dir, small_data_dir, capsys):
+    assert main(["evaluate", "--model-dir", model_dir, "--data", os.path.join(small_data_dir, "test.csv"), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["examples"] == 600 and 0 <= scores["auc"] <= 1
+
+
+def test_predict_writes_one_probability_per_line(model_dir, small_data_dir, tmp_path):
+    out = tmp_path / "p.txt"
+    assert main(["predict", "--model-dir", model_dir, "--input", os.path.join(small_data_dir, "test.csv"),
+                 "--output", str(out)]) == 0
+    probs = onp.loadtxt(out)
+    assert probs.shape == (600,) and ((probs > 0) & (probs < 1)).all()
+
+
+def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
+    assert main(["compare", "--data", small_data_dir, "--epochs", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test AUC" in out and "\nfm " in out and "\ndeepfm " in out
+    assert os.path.exists(tmp_path / "compare.png")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--data", "/no/such/dir"], "not 'synthetic', 'ctr' or a directory"),
+    (["evaluate", "--model-dir", "/no/such", "--data", "x"], "not a directory"),
+    (["train", "--epochs", "0"], "expected a positive integer"),
+    (["train", "--model", "fm", "--mlp-dims", "3,2"], "--mlp-dims applies to --model deepfm only"),
+])
+def test_user_errors_are_one_line_without_traceback(argv, message, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "deepfm_gluon", *argv, "--data-dir", str(tmp_path)]
+                          if argv[0] == "train" else [sys.executable, "-m", "deepfm_gluon", *argv],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_model_dir_of_wrong_kind(model_dir, tmp_path, capsys):
+    (tmp_path / "meta.json").write_text('{"format": "something-else"}')
+    assert main(["evaluate", "--model-dir", str(tmp_path), "--data", "x"]) == 2
+    assert "not a deepfm-gluon model" in capsys.readouterr().err

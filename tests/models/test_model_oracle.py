@@ -1,0 +1,146 @@
+"""The models against a plain-numpy reference that computes the FM term by the
+explicit double loop over field pairs, and against the book's own Block."""
+import mxnet as mx
+import numpy as onp
+import pytest
+from mxnet import init, np, npx
+from mxnet.gluon import nn
+
+from deepfm_gluon import FM, DeepFM
+
+FIELD_DIMS = [3, 5, 2, 7, 4, 6]
+
+
+def random_inputs(field_dims, n, seed=0):
+    rng = onp.random.default_rng(seed)
+    offsets = onp.concatenate([[0], onp.cumsum(field_dims)[:-1]])
+    return onp.stack([rng.integers(0, d, n) for d in field_dims], axis=1) + offsets
+
+
+def randomize(net, seed=0):
+    rng = onp.random.default_rng(seed)
+    for p in net.collect_params().values():
+        p.set_data(np.array(rng.normal(0, 0.5, p.shape).astype("float32")))
+
+
+def reference_logit(params, x, mlp_layers=()):
+    """Linear term + sum over field pairs i<j of <v_i, v_j> + MLP, in numpy."""
+    emb, fc = params["embedding.weight"], params["fc.weight"]
+    w, b = params["linear_layer.weight"][0, 0], params["linear_layer.bias"][0]
+    out = []
+    for row in x:
+        linear = w * fc[row, 0].sum() + b
+        pairs = sum(emb[row[i]] @ emb[row[j]] for i in range(len(row)) for j in range(i + 1, len(row)))
+        hidden = emb[row].reshape(-1)
+        for k, (weight, bias) in enumerate(mlp_layers):
+            hidden = weight @ hidden + bias
+            if k < len(mlp_layers) - 1:
+                hidden = onp.maximum(hidden, 0)
+        out.append(linear + pairs + (hidden[0] if mlp_layers else 0.0))
+    return onp.array(out)
+
+
+def numpy_params(net):
+    return {name: p.data().asnumpy().astype(onp.float64) for name, p in net._collect_params_with_prefix().items()}
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+@pytest.mark.parametrize("kind", ["fm", "deepfm"])
+def test_matches_double_loop_reference(kind, hybridize):
+    net = FM(FIELD_DIMS, 4) if kind == "fm" else DeepFM(FIELD_DIMS, 4, [8, 5])
+    net.initialize()
+    x = random_inputs(FIELD_DIMS, 32)
+    net(np.array(x, dtype="int32"))
+    randomize(net)
+    if hybridize:
+        net.hybridize(static_alloc=True, static_shape=True)
+    params = numpy_params(net)
+    layers = []
+    if kind == "deepfm":
+        dense = [i for i in range(len(net.mlp)) if isinstance(net.mlp[i], nn.Dense)]
+        layers = [(params[f"mlp.{i}.weight"], params[f"mlp.{i}.bias"]) for i in dense]
+    expected = 1 / (1 + onp.exp(-reference_logit(params, x, layers)))
+    got = net(np.array(x, dtype="int32")).asnumpy().ravel()
+    onp.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    logits = net.logit(mx.ndarray, np.array(x, dtype="int32"))
+    onp.testing.assert_allclose(logits.asnumpy().ravel(), reference_logit(params, x, layers), rtol=1e-5, atol=1e-4)
+
+
+def test_hybridize_takes_effect():
+    net = DeepFM(FIELD_DIMS, 4, [8])
+    net.initialize()
+    net.hybridize()
+    net(np.array(random_inputs(FIELD_DIMS, 4), dtype="int32"))
+    assert net._cached_op is not None, "hybridize() did not build a cached graph"
+
+
+class BookDeepFM(nn.Block):
+    """The chapter's code, verbatim: the reference our Block must equal."""
+
+    def __init__(self, field_dims, num_factors, mlp_dims, drop_rate=0.1):
+        super(BookDeepFM, self).__init__()
+        num_inputs = int(sum(field_dims))
+        self.embedding = nn.Embedding(num_inputs, num_factors)
+        self.fc = nn.Embedding(num_inputs, 1)
+        self.linear_layer = nn.Dense(1, use_bias=True)
+        input_dim = self.embed_output_dim = len(field_dims) * num_factors
+        self.mlp = nn.Sequential()
+        for dim in mlp_dims:
+            self.mlp.add(nn.Dense(dim, 'relu', True, in_units=input_dim))
+            self.mlp.add(nn.Dropout(rate=drop_rate))
+            input_dim = dim
+        self.mlp.add(nn.Dense(in_units=input_dim, units=1))
+
+    def forward(self, x):
+        embed_x = self.embedding(x)
+        square_of_sum = np.sum(embed_x, axis=1) ** 2
+        sum_of_square = np.sum(embed_x ** 2, axis=1)
+        inputs = np.reshape(embed_x, (-1, self.embed_output_dim))
+        x = self.linear_layer(self.fc(x).sum(1)) \
+            + 0.5 * (square_of_sum - sum_of_square).sum(1, keepdims=True) \
+            + self.mlp(inputs)
+        x = npx.sigmoid(x)
+        return x
+
+
+class BookFM(nn.Block):
+    """The FM chapter's code, verbatim."""
+
+    def __init__(self, field_dims, num_factors):
+        super(BookFM, self).__init__()
+        num_inputs = int(sum(field_dims))
+        self.embedding = nn.Embedding(num_inputs, num_factors)
+        self.fc = nn.Embedding(num_inputs, 1)
+        self.linear_layer = nn.Dense(1, use_bias=True)
+
+    def forward(self, x):
+        square_of_sum = np.sum(self.embedding(x), axis=1) ** 2
+        sum_of_square = np.sum(self.embedding(x) ** 2, axis=1)
+        x = self.linear_layer(self.fc(x).sum(1)) \
+            + 0.5 * (square_of_sum - sum_of_square).sum(1, keepdims=True)
+        x = npx.sigmoid(x)
+        return x
+
+
+@pytest.mark.parametrize("kind", ["fm", "deepfm"])
+def test_book_parameter_file_loads_and_gives_same_outputs(kind, tmp_path):
+    field_dims = [40] * 34
+    book = BookFM(field_dims, 20) if kind == "fm" else BookDeepFM(field_dims, 10, [30, 20, 10])
+    ours = FM(field_dims, 20) if kind == "fm" else DeepFM(field_dims, 10, [30, 20, 10])
+    book.initialize(init.Xavier())
+    x = np.array(random_inputs(field_dims, 256, seed=1), dtype="int32")
+    expected = book(x).asnumpy()
+    book.save_parameters(str(tmp_path / "book.params"))
+    ours.load_parameters(str(tmp_path / "book.params"))
+    assert list(ours._collect_params_with_prefix()) == list(book._collect_params_with_prefix())
+    onp.testing.assert_allclose(ours(x).asnumpy(), expected, atol=1e-5)
+    ours.hybridize(static_alloc=True, static_shape=True)
+    onp.testing.assert_allclose(ours(x).asnumpy(), expected, atol=1e-5)
+
+
+def test_book_defaults_and_children():
+    net = DeepFM([10] * 34, num_factors=10, mlp_dims=[30, 20, 10])
+    assert net.drop_rate == 0.1
+    assert net.embedding.weight.shape == (340, 10) and net.fc.weight.shape == (340, 1)
+    kinds = [type(b).__name__ for b in net.mlp]
+    assert kinds == ["Dense", "Dropout"] * 3 + ["Dense"]

@@ -1,0 +1,79 @@
+"""A saved model scores files exactly as the trained net does in Python, and
+a directory that is not what it claims is refused with a clear error."""
+import json
+import os
+
+import numpy as onp
+import pytest
+from mxnet import np
+
+from deepfm_gluon.errors import ModelDirError
+from deepfm_gluon.experiments.runner import train_model
+from deepfm_gluon.serving import Predictor, load_model_dir
+from deepfm_gluon.training import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def trained(small_split, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("model"))
+    net, history, _ = train_model("deepfm", small_split, TrainConfig(epochs=2, progress=False), out_dir=out, log=None)
+    return net, out
+
+
+def test_directory_contents(trained):
+    _, out = trained
+    assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png"} <= set(os.listdir(out))
+    meta = json.load(open(os.path.join(out, "meta.json")))
+    assert meta["kind"] == "deepfm" and meta["model_config"]["mlp_dims"] == [30, 20, 10]
+
+
+def test_predictions_equal_the_trained_net(trained, small_split):
+    net, out = trained
+    predictor = Predictor(out)
+    features, labels, _ = predictor.read(small_split.test.data_path)
+    onp.testing.assert_array_equal(features, small_split.test.features)
+    expected = net(np.array(small_split.test.features, dtype="int32")).asnumpy().ravel()
+    onp.testing.assert_allclose(predictor.predict_features(features), expected, atol=1e-6)
+    scores = predictor.evaluate_file(small_split.test.data_path)
+    assert scores["examples"] == len(small_split.test) and 0.5 < scores["auc"] <= 1
+
+
+def test_unlabelled_input_reads(trained, small_split, tmp_path):
+    _, out = trained
+    lines = open(small_split.test.data_path).read().splitlines()[:20]
+    path = tmp_path / "nolabel.csv"
+    path.write_text("\n".join(line.split("\t", 1)[1] for line in lines) + "\n")
+    features, labels, _ = Predictor(out).read(str(path))
+    assert labels is None
+    onp.testing.assert_array_equal(features, small_split.test.features[:20])
+
+
+def copy_dir(src, dst):
+    os.makedirs(dst)
+    for name in os.listdir(src):
+        with open(os.path.join(src, name), "rb") as f, open(os.path.join(dst, name), "wb") as g:
+            g.write(f.read())
+    return dst
+
+
+def edit_meta(folder, **changes):
+    path = os.path.join(folder, "meta.json")
+    meta = json.load(open(path))
+    meta.update(changes)
+    json.dump(meta, open(path, "w"))
+
+
+def test_wrong_kind_version_and_shapes_are_refused(trained, tmp_path):
+    _, out = trained
+    with pytest.raises(ModelDirError, match="holds a deepfm model, not fm"):
+        load_model_dir(out, expected_kind="fm")
+    other = copy_dir(out, str(tmp_path / "v2"))
+    edit_meta(other, format_version=2)
+    with pytest.raises(ModelDirError, match="format version 2"):
+        load_model_dir(other)
+    kind = copy_dir(out, str(tmp_path / "kind"))
+    edit_meta(kind, kind="fm", model_config={"field_dims": json.load(open(os.path.join(out, "meta.json")))["model_config"]["field_dims"], "num_factors": 20})
+    with pytest.raises(ModelDirError, match="does not fit the fm"):
+        load_model_dir(kind)
+    with pytest.raises(ModelDirError, match="missing"):
+        load_model_dir(str(tmp_path))

@@ -1,0 +1,93 @@
+"""Checkpoints: atomic, and a run killed with SIGKILL mid-training resumes to
+exactly the parameters of an uninterrupted run."""
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mxnet as mx
+import numpy as onp
+import pytest
+
+from deepfm_gluon.errors import DeepFMError
+from deepfm_gluon.models import build_model
+from deepfm_gluon.training import TrainConfig, fit
+from deepfm_gluon.training.checkpoint import read_latest
+
+CONFIG = TrainConfig(epochs=4, progress=False)
+
+
+def params_of(net):
+    return {k: p.data().asnumpy() for k, p in net._collect_params_with_prefix().items()}
+
+
+def test_resume_in_process_is_bit_exact(small_split, tmp_path):
+    full = build_model("deepfm", small_split.train.field_dims)
+    history = fit(full, "deepfm", small_split.train, small_split.test, CONFIG, log=None)
+    first = build_model("deepfm", small_split.train.field_dims)
+    fit(first, "deepfm", small_split.train, small_split.test, dataclasses.replace(CONFIG, epochs=2),
+        log=None, checkpoint_dir=str(tmp_path))
+    resumed = build_model("deepfm", small_split.train.field_dims)
+    history2 = fit(resumed, "deepfm", small_split.train, small_split.test, CONFIG, log=None,
+                   checkpoint_dir=str(tmp_path), resume=True)
+    for name, value in params_of(full).items():
+        onp.testing.assert_array_equal(value, params_of(resumed)[name])
+    assert [r["test_auc"] for r in history.epochs] == [r["test_auc"] for r in history2.epochs]
+
+
+def test_only_complete_checkpoints_are_latest(small_split, tmp_path):
+    net = build_model("fm", small_split.train.field_dims)
+    fit(net, "fm", small_split.train, small_split.test, dataclasses.replace(CONFIG, epochs=3), log=None,
+        checkpoint_dir=str(tmp_path))
+    path, state = read_latest(str(tmp_path))
+    assert state["epoch"] == 3 and path.endswith("epoch-0003")
+    assert sorted(d for d in os.listdir(tmp_path) if d.startswith("epoch-")) == ["epoch-0002", "epoch-0003"]
+    # a half-written checkpoint (as a crash leaves it) is ignored
+    os.makedirs(tmp_path / ".checkpoint-crashed")
+    (tmp_path / ".checkpoint-crashed" / "model.params").write_bytes(b"\0\0")
+    assert read_latest(str(tmp_path))[1]["epoch"] == 3
+
+
+def test_no_checkpoint_is_a_clear_error(small_split, tmp_path):
+    net = build_model("fm", small_split.train.field_dims)
+    with pytest.raises(DeepFMError, match="no checkpoint to resume from"):
+        fit(net, "fm", small_split.train, small_split.test, CONFIG, log=None, checkpoint_dir=str(tmp_path), resume=True)
+
+
+def cli(*args, cwd):
+    return [sys.executable, "-m", "deepfm_gluon", "train", *args]
+
+
+def load_params(path):
+    return {k: v.asnumpy() for k, v in mx.nd.load(str(path)).items()}
+
+
+def test_sigkill_mid_training_then_resume_matches_uninterrupted(small_data_dir, tmp_path):
+    common = ["--model", "deepfm", "--data", small_data_dir, "--epochs", "5", "--batch-size", "64", "--seed", "3"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(cli(*common, "--out", str(tmp_path / "full"), cwd=tmp_path), check=True, env=env,
+                   capture_output=True, timeout=300)
+    victim = tmp_path / "killed"
+    proc = subprocess.Popen(cli(*common, "--out", str(victim), cwd=tmp_path), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    latest = victim / "checkpoints" / "latest.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if latest.exists() and json.loads(latest.read_text())["epoch"] >= 2:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "training finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not (victim / "model.params").exists()
+    done = subprocess.run([sys.executable, "-m", "deepfm_gluon", "train", "--resume", str(victim)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "resumed from" in done.stdout
+    full, resumed = load_params(tmp_path / "full" / "model.params"), load_params(victim / "model.params")
+    assert full.keys() == resumed.keys()
+    for name in full:
+        onp.testing.assert_array_equal(full[name], resumed[name])
