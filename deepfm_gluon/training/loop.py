@@ -151,6 +151,13 @@ class Fitter:
             sums["d2l"] += float(total[2]) if len(total) > 2 else 0.0
         pending.clear()
 
+    def check_finite_parameters(self, epoch):
+        """Refuse to checkpoint parameters that the last update made NaN or infinite."""
+        for name, param in self.net.collect_params().items():
+            if not np.isfinite(param.data(self.contexts[0]).asnumpy()).all():
+                raise TrainingDiverged(f"parameter {name} is not finite after epoch {epoch}; "
+                                       "the previous checkpoint is kept")
+
     def run_epoch(self, epoch, batches, test, log=None):
         """Train one epoch, evaluate, append and return the record."""
         from tqdm.auto import tqdm
@@ -209,6 +216,7 @@ def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=No
     for epoch in range(done + 1, config.epochs + 1):
         record = fitter.run_epoch(epoch, batches, test, log)
         if checkpoint_dir is not None:
+            fitter.check_finite_parameters(epoch)
             save_checkpoint(checkpoint_dir, fitter, batches, run_args)
         if on_epoch is not None:
             on_epoch(fitter, record)

@@ -14,7 +14,7 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
     monkeypatch.setenv("DEEPFM_NOTEBOOK_EPOCHS", "2")
     monkeypatch.setenv("DEEPFM_GLUON_DATA", str(tmp_path / "data"))
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    NotebookClient(nb, timeout=600, startup_timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "epochs: 2" in outputs and "Traceback" not in outputs

@@ -77,3 +77,21 @@ def test_wrong_kind_version_and_shapes_are_refused(trained, tmp_path):
         load_model_dir(kind)
     with pytest.raises(ModelDirError, match="missing"):
         load_model_dir(str(tmp_path))
+
+
+def test_params_with_wrong_shapes_are_refused(trained, tmp_path):
+    _, out = trained
+    other = copy_dir(out, str(tmp_path / "shapes"))
+    meta = json.load(open(os.path.join(other, "meta.json")))
+    meta["model_config"]["field_dims"] = [d + 1 for d in meta["model_config"]["field_dims"]]
+    json.dump(meta, open(os.path.join(other, "meta.json"), "w"))
+    with pytest.raises(ModelDirError, match="does not fit the deepfm"):
+        load_model_dir(other)
+
+
+def test_corrupt_meta_is_refused(trained, tmp_path):
+    _, out = trained
+    other = copy_dir(out, str(tmp_path / "corrupt"))
+    open(os.path.join(other, "meta.json"), "w").write("{not json")
+    with pytest.raises(ModelDirError, match="not valid JSON"):
+        load_model_dir(other)

@@ -91,3 +91,22 @@ def test_sigkill_mid_training_then_resume_matches_uninterrupted(small_data_dir, 
     assert full.keys() == resumed.keys()
     for name in full:
         onp.testing.assert_array_equal(full[name], resumed[name])
+
+
+def test_divergence_keeps_the_last_good_checkpoint(small_split, tmp_path):
+    from deepfm_gluon.training.loop import TrainingDiverged
+
+    def explode_after_first_epoch(fitter, record):
+        fitter.trainer.set_learning_rate(1e30)
+
+    net = build_model("fm", small_split.train.field_dims)
+    config = dataclasses.replace(CONFIG, optimizer="sgd", lr=0.01)
+    with pytest.raises(TrainingDiverged, match=r"(loss is \w+ at epoch \d+, batch \d+)|(not finite after epoch \d+)") as err:
+        fit(net, "fm", small_split.train, small_split.test, config, log=None,
+            checkpoint_dir=str(tmp_path), on_epoch=explode_after_first_epoch)
+    diverged = int(str(err.value).split("epoch ")[1].split(",")[0].split(";")[0])
+    path, state = read_latest(str(tmp_path))
+    assert diverged >= 2 and state["epoch"] == diverged - 1
+    restored = build_model("fm", small_split.train.field_dims)
+    restored.load_parameters(os.path.join(path, "model.params"))
+    assert all(onp.isfinite(v).all() for v in params_of(restored).values())
