@@ -106,7 +106,7 @@ class Fitter:
                                      update_on_kvstore=False if local else None)
 
     def _train_forward(self, X, y):
-        """Loss and a (B,1) 'prediction is positive' indicator for one shard."""
+        """Loss and the shard's output: probabilities in book-compat mode, logits otherwise."""
         if self.config.book_compat:
             probs = self.net(X)
             return self.loss(probs, y), probs
