@@ -3,9 +3,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import compare_cmd, serve_cmd, train_cmd
+from . import compare_cmd, launch_cmd, serve_cmd, train_cmd
 
-SUBCOMMANDS = [train_cmd.add_parser, serve_cmd.add_parsers, compare_cmd.add_parser]
+SUBCOMMANDS = [train_cmd.add_parser, serve_cmd.add_parsers, compare_cmd.add_parser,
+               launch_cmd.add_parser]
 
 
 def build_parser():

@@ -14,6 +14,9 @@ def add_parser(subparsers):
     p.add_argument("--mlp-dims", default=None,
                    help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
+    p.add_argument("--kvstore", default="device", choices=["device", "local", "dist_sync", "dist_async"],
+                   help="gradient aggregation across devices (device, local) or machines (dist_*: "
+                        "set by `deepfm-gluon launch`, see docs/distributed.md)")
     p.set_defaults(run=run)
 
 
@@ -35,12 +38,13 @@ def run(args):
     split = load_data(args)
     config = train_config(args)
     _, history, seconds = train_model(args.model, split, config, out_dir=args.out,
-                                      model_overrides=model_overrides(args))
+                                      model_overrides=model_overrides(args), kvstore=args.kvstore)
     last = history.last()
     print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
           f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     if config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")
-    print(f"saved to {args.out}")
+    rank = last.get("rank", 0)  # set by distributed training; rank 0 writes the model
+    print(f"saved to {args.out}" if rank == 0 else f"rank {rank}: rank 0 saves the model")
     return 0

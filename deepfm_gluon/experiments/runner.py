@@ -13,18 +13,26 @@ from ..training.loop import fit
 from ..training.plotting import plot_histories
 
 
-def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print):
+def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print,
+                kvstore="device"):
     """Train ``kind`` on ``split`` (a DataSplit); returns (net, history, seconds).
 
     With ``out_dir``, writes model.params, meta.json, mapping.json,
-    history.json and curves.png there.
+    history.json and curves.png there. ``kvstore`` 'dist_sync'/'dist_async'
+    joins the job `deepfm-gluon launch` started and trains this worker's
+    shard; only rank 0 writes ``out_dir``.
     """
     npx.set_np()
+    shard = None
+    if isinstance(kvstore, str) and kvstore.startswith("dist"):
+        from ..distributed.worker import join_job
+        kvstore, rank, num_workers = join_job(kvstore, config.batch_size)
+        shard = (rank, num_workers)
     net = build_model(kind, split.train.field_dims, **(model_overrides or {}))
     start = time.perf_counter()
-    history = fit(net, kind, split.train, split.test, config, log=log)
+    history = fit(net, kind, split.train, split.test, config, log=log, kvstore=kvstore, shard=shard)
     seconds = time.perf_counter() - start
-    if out_dir is not None:
+    if out_dir is not None and (shard is None or shard[0] == 0):
         save_outputs(out_dir, net, kind, split, history, seconds)
     return net, history, seconds
 

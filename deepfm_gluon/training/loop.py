@@ -183,12 +183,17 @@ def format_epoch(kind, r, total_epochs):
     return line
 
 
-def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None):
+def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None, shard=None):
     """Train ``net`` on ``train`` (needs .features/.labels), score on ``test``.
 
     Returns the History. ``on_epoch(fitter, record)`` runs after each epoch
-    (checkpoints use it).
+    (checkpoints use it). ``shard=(rank, num_workers)``, with ``kvstore`` a
+    dist KVStore, trains as one worker of a data-parallel job on its shard of
+    ``train`` (see deepfm_gluon.distributed.worker).
     """
+    if shard is not None:
+        from ..distributed.worker import fit_shard
+        return fit_shard(net, kind, train, test, config, log, kvstore, *shard, on_epoch=on_epoch)
     fitter = Fitter(net, kind, config, kvstore=kvstore)
     fitter.initialize()
     batches = BatchIterator(train.features, train.labels, config.batch_size, shuffle=True,
