@@ -78,12 +78,25 @@ class DistributedFitter(Fitter):
     def initialize(self):
         super().initialize()
         # Same optimizer and rate as the base Fitter chose; only kvstore use differs.
-        self.trainer = _GlobalBatchTrainer(
+        scale = self.num_workers if self.sync else 1
+        trainer = _GlobalBatchTrainer(
             self.net.collect_params(), self.config.optimizer,
             {"learning_rate": self.trainer.learning_rate}, kvstore=self.kvstore,
-            update_on_kvstore=not self.sync, batch_scale=self.num_workers if self.sync else 1)
+            update_on_kvstore=not self.sync, batch_scale=scale)
+        # Gluon sets up the kvstore inside the first step(), after that step's
+        # backward, so the pull of rank 0's initial weights can run after the
+        # first gradient push to the same key and return a gradient sum as the
+        # weights (seen: 1 job in 6 under load, workers diverged). Set it up
+        # here, before any forward pass, and wait. These are Gluon 1.x
+        # internals; the rescale must be final before the optimizer is sent.
+        per_worker = self.config.batch_size // self.num_workers
+        trainer._check_and_rescale_grad(trainer._scale / (per_worker * scale))
+        trainer._init_kvstore()
+        trainer._init_params()
         if self.sync:
             self.kvstore.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
+        mx.nd.waitall()
+        self.trainer = trainer
 
     def train_epoch(self, batches, epoch, progress=None):
         sums, seen = super().train_epoch(batches, epoch, progress)

@@ -31,8 +31,8 @@ def test_two_workers_agree_and_match_one_process(dist_data_dir, dist_split, tmp_
                       *_train_args(dist_data_dir, out)], timeout=180)
     assert result.returncode == 0, result.stdout
     digests = re.findall(r"rank (\d): parameters sha256 ([0-9a-f]{64})", result.stdout)
-    assert sorted(rank for rank, _ in digests) == ["0", "1"]
-    assert digests[0][1] == digests[1][1], "workers ended with different parameters"
+    assert sorted(rank for rank, _ in digests) == ["0", "1"], result.stdout
+    assert digests[0][1] == digests[1][1], "different parameters:\n" + result.stdout
 
     # rank 0 alone wrote the model dir; its history covers the whole job
     history = json.loads((out / "history.json").read_text())
@@ -43,7 +43,8 @@ def test_two_workers_agree_and_match_one_process(dist_data_dir, dist_split, tmp_
     npx.set_np()
     _, single, _ = train_model("fm", dist_split, TrainConfig(epochs=EPOCHS, batch_size=BATCH,
                                                              progress=False), log=None)
-    assert abs(last["test_auc"] - single.last()["test_auc"]) < 0.01
+    assert abs(last["test_auc"] - single.last()["test_auc"]) < 0.01, (last, single.last(),
+                                                                      result.stdout)
     # every example of the shards was seen: the global count, not one worker's
     assert abs(last["train_loss"] - single.last()["train_loss"]) < 0.05
 
