@@ -10,7 +10,9 @@ How the numbers stay those of one process with the same global batch B:
   per-worker batch;
 - training loss/accuracy are summed over all workers through the kvstore
   (dist_sync); test metrics are computed on the whole test set, which every
-  worker holds and scores with identical parameters.
+  worker holds and scores with identical parameters;
+- the kvstore and rank 0's initial weights are set up before the first
+  forward pass, not lazily in the first step (a race, see initialize).
 """
 import hashlib
 import os
@@ -97,6 +99,9 @@ class DistributedFitter(Fitter):
             self.kvstore.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
         mx.nd.waitall()
         self.trainer = trainer
+        # Every worker was seeded alike (same initial weights); dropout must
+        # not draw the same masks on every worker's half of the batch.
+        mx.random.seed(self.config.seed + 1000003 * self.rank)
 
     def train_epoch(self, batches, epoch, progress=None):
         sums, seen = super().train_epoch(batches, epoch, progress)
