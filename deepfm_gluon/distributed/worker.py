@@ -14,8 +14,11 @@ How the numbers stay those of one process with the same global batch B:
 - the kvstore and rank 0's initial weights are set up before the first
   forward pass, not lazily in the first step (a race, see initialize).
 """
+import contextlib
 import hashlib
 import os
+import sys
+import traceback
 
 import mxnet as mx
 import numpy as np
@@ -55,6 +58,30 @@ def join_job(kvstore_type, global_batch=None):
         per_worker_batch(global_batch, int(os.environ["DMLC_NUM_WORKER"]))
     kv = mx.kv.create(kvstore_type)
     return kv, kv.rank, kv.num_workers
+
+
+@contextlib.contextmanager
+def exit_on_error():
+    """Turn an error in a worker into an immediate exit (code 2 for a
+    DeepFMError, printed like the CLI does; 1 otherwise, with traceback).
+
+    A worker that raises and exits normally never ends: at exit MXNet waits
+    for its pending pushes and pulls, which wait for peers that are stuck
+    too, and ps-lite's finalize is a barrier over all of them. Seen: two
+    workers whose loss went NaN hung until the launcher's --timeout.
+    """
+    try:
+        yield
+    except (Exception, KeyboardInterrupt) as err:
+        if isinstance(err, DeepFMError):
+            print(f"deepfm-gluon train: error: {err}", file=sys.stderr)
+            code = 2
+        else:
+            traceback.print_exc()
+            code = 130 if isinstance(err, KeyboardInterrupt) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 class _GlobalBatchTrainer(gluon.Trainer):

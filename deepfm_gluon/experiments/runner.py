@@ -1,5 +1,6 @@
 """One training run from data to a model directory: what `train` and the
 notebooks call, and what compare/reproduce/sweep repeat."""
+import contextlib
 import json
 import os
 import time
@@ -23,17 +24,19 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
     shard; only rank 0 writes ``out_dir``.
     """
     npx.set_np()
-    shard = None
+    shard, guard = None, contextlib.nullcontext()
     if isinstance(kvstore, str) and kvstore.startswith("dist"):
-        from ..distributed.worker import join_job
+        from ..distributed.worker import exit_on_error, join_job
         kvstore, rank, num_workers = join_job(kvstore, config.batch_size)
-        shard = (rank, num_workers)
-    net = build_model(kind, split.train.field_dims, **(model_overrides or {}))
-    start = time.perf_counter()
-    history = fit(net, kind, split.train, split.test, config, log=log, kvstore=kvstore, shard=shard)
-    seconds = time.perf_counter() - start
-    if out_dir is not None and (shard is None or shard[0] == 0):
-        save_outputs(out_dir, net, kind, split, history, seconds)
+        shard, guard = (rank, num_workers), exit_on_error()
+    with guard:  # a failed dist worker must exit at once, not hang at exit
+        net = build_model(kind, split.train.field_dims, **(model_overrides or {}))
+        start = time.perf_counter()
+        history = fit(net, kind, split.train, split.test, config, log=log, kvstore=kvstore,
+                      shard=shard)
+        seconds = time.perf_counter() - start
+        if out_dir is not None and (shard is None or shard[0] == 0):
+            save_outputs(out_dir, net, kind, split, history, seconds)
     return net, history, seconds
 
 

@@ -105,3 +105,15 @@ def test_a_worker_that_cannot_start_fails_the_job(tmp_path):
     assert result.returncode == 2
     assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout)
 
+
+
+def test_a_worker_error_ends_the_job_without_timeout(dist_data_dir, tmp_path):
+    """Workers whose loss goes NaN raise; without exiting at once they would
+    hang at exit (pending push/pull, ps-lite's finalize barrier)."""
+    start = time.monotonic()
+    result = run_cli(["launch", "--workers", "2", "--", *_train_args(dist_data_dir, tmp_path / "m"),
+                      "--lr", "1e30"], timeout=90)
+    assert result.returncode == 2, result.stdout
+    assert "loss is nan" in result.stdout
+    assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout)
+    assert time.monotonic() - start < 60
