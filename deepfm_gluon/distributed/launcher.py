@@ -170,8 +170,12 @@ class _Process:
             argv, env = ssh_command(role, job.workdir), None
         # Own session: stopping the role stops whatever it started, and a
         # Ctrl-C in the terminal reaches the launcher only, which stops all.
-        self.popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self.popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+        except OSError as err:
+            raise JobFailed(f"cannot start {role.name} ({argv[0]}: {err.strerror})") from None
         self.thread = threading.Thread(target=self._copy, args=(out, lock), daemon=True)
         self.thread.start()
 

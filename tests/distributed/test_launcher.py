@@ -106,3 +106,10 @@ def test_train_with_dist_kvstore_names_missing_environment(dist_data_dir, tmp_pa
                       str(tmp_path / "m"), "--no-progress"], timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stdout
     assert "deepfm-gluon launch" in result.stdout and "DMLC_ROLE" in result.stdout
+
+
+def test_a_role_that_cannot_start_is_an_error():
+    from deepfm_gluon.distributed.launcher import run_job
+    job = build_job(1, 1, TRAIN, python="/nonexistent/python")
+    with pytest.raises(DeepFMError, match="cannot start scheduler"):
+        run_job(job, log=lambda line: None, timeout=10)
