@@ -3,13 +3,14 @@ import argparse
 import sys
 
 from .. import __version__
-from . import compare_cmd, experiment_cmds, serve_cmd, train_cmd
+from . import compare_cmd, experiment_cmds, launch_cmd, serve_cmd, train_cmd
 
 SUBCOMMANDS = [
     train_cmd.add_parser,
     serve_cmd.add_parsers,
     compare_cmd.add_parser,
     experiment_cmds.add_parsers,
+    launch_cmd.add_parser,
 ]
 
 

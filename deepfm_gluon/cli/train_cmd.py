@@ -19,6 +19,9 @@ def add_parser(subparsers):
                         "(its saved arguments are used)")
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not write OUT/checkpoints after every epoch")
+    p.add_argument("--kvstore", default="device", choices=["device", "local", "dist_sync", "dist_async"],
+                   help="gradient aggregation across devices (device, local) or machines (dist_*: "
+                        "set by `deepfm-gluon launch`, see docs/distributed.md)")
     p.set_defaults(run=run)
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
@@ -60,12 +63,13 @@ def run(args):
     _, history, seconds = train_model(args.model, split, config, out_dir=args.out,
                                       model_overrides=model_overrides(args),
                                       checkpoint_dir=checkpoints, resume=bool(args.resume),
-                                      run_args=run_args)
+                                      run_args=run_args, kvstore=args.kvstore)
     last = history.last()
     print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
           f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     if config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")
-    print(f"saved to {args.out}")
+    rank = last.get("rank", 0)  # set by distributed training; rank 0 writes the model
+    print(f"saved to {args.out}" if rank == 0 else f"rank {rank}: rank 0 saves the model")
     return 0

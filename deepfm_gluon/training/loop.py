@@ -197,14 +197,19 @@ def format_epoch(kind, r, total_epochs):
 
 
 def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,
-        checkpoint_dir=None, resume=False, run_args=None):
+        checkpoint_dir=None, resume=False, run_args=None, shard=None):
     """Train ``net`` on ``train`` (needs .features/.labels), score on ``test``.
 
     Returns the History. With ``checkpoint_dir``, a checkpoint is written
     after every epoch (``run_args`` go into it, for resuming from the CLI);
     ``resume=True`` continues from the latest one there. ``on_epoch(fitter,
-    record)`` runs after each epoch.
+    record)`` runs after each epoch. ``shard=(rank, num_workers)``, with
+    ``kvstore`` a dist KVStore, trains as one worker of a data-parallel job on
+    its shard of ``train`` (see deepfm_gluon.distributed.worker; no checkpoints).
     """
+    if shard is not None:
+        from ..distributed.worker import fit_shard
+        return fit_shard(net, kind, train, test, config, log, kvstore, *shard, on_epoch=on_epoch)
     from .checkpoint import restore_checkpoint, save_checkpoint
     fitter = Fitter(net, kind, config, kvstore=kvstore)
     fitter.initialize()

@@ -1,0 +1,119 @@
+"""Real jobs on localhost: scheduler, one server and two workers as local
+processes talking over 127.0.0.1 (a few seconds each on two cores)."""
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from mxnet import npx
+
+from deepfm_gluon.experiments.runner import train_model
+from deepfm_gluon.training.config import TrainConfig
+
+from .conftest import child_env, run_cli
+
+EPOCHS, BATCH = 3, 512
+
+
+def _train_args(data_dir, out, epochs=EPOCHS):
+    return ["train", "--model", "fm", "--data", data_dir, "--epochs", str(epochs),
+            "--batch-size", str(BATCH), "--out", str(out), "--no-progress"]
+
+
+def test_two_workers_agree_and_match_one_process(dist_data_dir, dist_split, tmp_path):
+    out = tmp_path / "dist"
+    result = run_cli(["launch", "--workers", "2", "--servers", "1", "--timeout", "150", "--",
+                      *_train_args(dist_data_dir, out)], timeout=180)
+    assert result.returncode == 0, result.stdout
+    digests = re.findall(r"rank (\d): parameters sha256 ([0-9a-f]{64})", result.stdout)
+    assert sorted(rank for rank, _ in digests) == ["0", "1"], result.stdout
+    assert digests[0][1] == digests[1][1], "different parameters:\n" + result.stdout
+
+    # rank 0 alone wrote the model dir; its history covers the whole job
+    history = json.loads((out / "history.json").read_text())
+    last = history["epochs"][-1]
+    assert (last["workers"], last["kvstore"], last["train_metrics"]) == (2, "dist_sync", "all workers")
+    assert (out / "model.params").exists()
+
+    npx.set_np()
+    _, single, _ = train_model("fm", dist_split, TrainConfig(epochs=EPOCHS, batch_size=BATCH,
+                                                             progress=False), log=None)
+    assert abs(last["test_auc"] - single.last()["test_auc"]) < 0.01, (last, single.last(),
+                                                                      result.stdout)
+    # every example of the shards was seen: the global count, not one worker's
+    assert abs(last["train_loss"] - single.last()["train_loss"]) < 0.05
+
+
+def _lines(stream, sink):
+    for line in iter(stream.readline, ""):
+        sink.put(line)
+    sink.put(None)
+
+
+def test_a_dead_worker_fails_the_job_quickly(dist_data_dir, tmp_path):
+    """Kill worker 1 mid-training: its peer would wait in push/pull forever;
+    the launcher must stop everything and name the worker."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "deepfm_gluon", "launch", "--workers", "2", "--timeout", "150", "--",
+         *_train_args(dist_data_dir, tmp_path / "m", epochs=10000)],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
+    seen, pid = [], None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            assert line is not None, "".join(seen)
+            seen.append(line)
+            match = re.match(r"started worker 1 \(pid (\d+)\)", line)
+            if match:
+                pid = int(match.group(1))
+            if line.startswith("[worker 1] fm epoch 1/"):
+                break
+        else:
+            raise AssertionError("training did not start:\n" + "".join(seen))
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        code = launcher.wait(timeout=60)
+        assert time.monotonic() - killed < 30
+    finally:
+        if launcher.poll() is None:
+            launcher.terminate()  # the launcher stops its children on SIGTERM
+            launcher.wait(timeout=30)
+    while (line := lines.get(timeout=10)) is not None:
+        seen.append(line)
+    text = "".join(seen)
+    assert code == 2, text
+    assert f"error: worker 1 (pid {pid}) was killed by SIGKILL" in text
+    assert "Traceback" not in text
+    for other in re.findall(r"started \w+(?: \d)? \(pid (\d+)\)", text):
+        assert not os.path.exists(f"/proc/{other}"), f"pid {other} outlived the launcher"
+
+
+def test_a_worker_that_cannot_start_fails_the_job(tmp_path):
+    result = run_cli(["launch", "--workers", "2", "--timeout", "60", "--", "train", "--data",
+                      str(tmp_path / "missing"), "--no-progress"], timeout=90)
+    assert result.returncode == 2
+    assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout)
+
+
+
+def test_a_worker_error_ends_the_job_without_timeout(dist_data_dir, tmp_path):
+    """Workers whose loss goes NaN raise; without exiting at once they would
+    hang at exit (pending push/pull, ps-lite's finalize barrier)."""
+    start = time.monotonic()
+    result = run_cli(["launch", "--workers", "2", "--", *_train_args(dist_data_dir, tmp_path / "m"),
+                      "--lr", "1e30"], timeout=90)
+    assert result.returncode == 2, result.stdout
+    assert "loss is nan" in result.stdout
+    assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout)
+    assert time.monotonic() - start < 60
