@@ -7,6 +7,7 @@ hold-out set. Kaggle's train.txt is in time order, so this is a "train on
 the past, test on the future" split; malformed lines are counted in the
 split they fall in and reported, never silently dropped.
 """
+import dataclasses
 import json
 import os
 
@@ -68,3 +69,16 @@ def load_criteo(path, cache_dir=None, options=CriteoOptions(), log=None):
     train = CriteoDataset(folder, meta, 0, meta["num_train"], train_report, vocab)
     test = CriteoDataset(folder, meta, meta["num_train"], meta["num_rows"], test_report, vocab)
     return train, test
+
+
+def load_criteo_split(spec, data_dir=None, strict=False, options=None, log=None):
+    """The DataSplit for ``criteo:PATH``; the cache lives in <data dir>/criteo-cache."""
+    from .sources import DataSplit
+    from ..errors import DeepFMError
+    path = spec[len(PREFIX):]
+    if not path:
+        raise DeepFMError("--data criteo:PATH needs a file path after 'criteo:'")
+    options = dataclasses.replace(options or CriteoOptions(), strict=strict)
+    cache_dir = os.path.join(data_dir or default_data_dir(), "criteo-cache")
+    train, test = load_criteo(path, cache_dir, options, log)
+    return DataSplit(spec, train, test)

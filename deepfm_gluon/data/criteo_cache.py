@@ -161,6 +161,14 @@ def build_cache(path, folder, options, log=None):
     return meta
 
 
+def _check_strict(path, meta, options):
+    """A cache built leniently still answers a strict read: with its first bad line."""
+    report = meta["skip_report"]
+    if options.strict and report["skipped"]:
+        line, reason = report["examples"][0]
+        raise DataFormatError(path, line, reason, EXPECTED)
+
+
 def open_cache(path, cache_dir, options=CriteoOptions(), log=None):
     """The cache folder for ``path`` (built now if absent) and its meta dict."""
     path = os.fspath(path)
@@ -172,7 +180,9 @@ def open_cache(path, cache_dir, options=CriteoOptions(), log=None):
     meta_path = os.path.join(folder, "meta.json")
     if os.path.exists(meta_path):
         with open(meta_path) as f:
-            return folder, json.load(f)
+            meta = json.load(f)
+        _check_strict(path, meta, options)
+        return folder, meta
     os.makedirs(cache_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=cache_dir)
     try:

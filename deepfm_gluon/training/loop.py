@@ -189,7 +189,11 @@ def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=No
     Returns the History. ``on_epoch(fitter, record)`` runs after each epoch
     (checkpoints use it).
     """
-    fitter = Fitter(net, kind, config, kvstore=kvstore)
+    if getattr(config, "sparse", False):
+        from .sparse import SparseFitter as fitter_class
+    else:
+        fitter_class = Fitter
+    fitter = fitter_class(net, kind, config, kvstore=kvstore)
     fitter.initialize()
     batches = BatchIterator(train.features, train.labels, config.batch_size, shuffle=True,
                             last_batch="rollover", seed=config.seed)
