@@ -25,16 +25,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 ENCODE_CHILD = """
-import json, resource, shutil, sys, time
+import json, os, resource, shutil, sys, time
 from deepfm_gluon.data.criteo_cache import CriteoOptions, open_cache
 path, cache, buckets = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shutil.rmtree(cache, ignore_errors=True)
+load_before = os.getloadavg()[0]
+cpu0 = resource.getrusage(resource.RUSAGE_SELF)
 start = time.perf_counter()
 folder, meta = open_cache(path, cache, CriteoOptions(hash_buckets=buckets))
 seconds = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime - cpu0.ru_utime - cpu0.ru_stime
 print(json.dumps({"rows": meta["num_rows"], "seconds": seconds, "rows_per_sec": meta["num_rows"] / seconds,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "features": sum(meta["field_dims"])}))
+                  "cpu_seconds": cpu, "rows_per_cpu_sec": meta["num_rows"] / cpu,
+                  "peak_rss_mib": usage.ru_maxrss / 1024, "features": sum(meta["field_dims"]),
+                  "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0]}))
 shutil.rmtree(cache, ignore_errors=True)
 """
 
@@ -84,6 +89,7 @@ def bench_step(vocab, sparse, steps, batch_size=2048, num_fields=39):
         if i >= 3:
             times.append(time.perf_counter() - start)
     return {"kind": "step", "vocab": per_field * num_fields, "updates": "sparse" if sparse else "dense",
+            "loadavg": os.getloadavg()[0],
             "median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),
             "steps": steps}
 

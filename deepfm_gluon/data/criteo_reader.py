@@ -12,6 +12,8 @@ are counted in a ``SkipReport`` with their line numbers, or raise with
 """
 import dataclasses
 import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -139,38 +141,62 @@ def cell_keys(buf, raw, delims, count):
     return keys.reshape(shape).T.copy(), starts.reshape(shape), lengths.reshape(shape)
 
 
+def _prepare(block, sep, phys, skip):
+    """Validate and key one block: ([(line number, reason)], Chunk or None, data lines).
+    Pure numpy on its own block, so it can run in a worker thread."""
+    sep_byte = ord(sep)
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    buf = np.frombuffer(block, dtype=np.uint8)
+    delims, starts, ends, codes, seps = _line_problems(buf, sep_byte)
+    if phys < skip:  # the header line
+        codes[:skip - phys] = -1
+    bad = [(phys + int(i) + 1, _reason(block, starts[i], ends[i], codes[i], seps[i], sep))
+           for i in np.flatnonzero(codes > 0)]
+    good = codes == 0
+    keep = np.flatnonzero(good)
+    data_lines = int((codes >= 0).sum())
+    if not len(keep):
+        return bad, None, data_lines
+    if len(keep) < len(codes):
+        byte_line = np.repeat(np.arange(len(codes)), ends - starts + 1)
+        buf = buf[good[byte_line]]
+        block = buf.tobytes()
+        delims = np.flatnonzero((buf == sep_byte) | (buf == NEWLINE))
+    keys, starts, lengths = cell_keys(buf, block, delims, len(keep))
+    labels = (buf[starts[:, 0]] == ONE).astype(np.float32)
+    index = (phys + keep - skip).astype(np.int64)
+    return bad, Chunk(labels, keys[1:], index, block, starts[:, 1:], lengths[:, 1:]), data_lines
+
+
 def read_chunks(path, fmt=CriteoFormat(), report=None, strict=False,
                 chunk_bytes=DEFAULT_CHUNK_BYTES):
-    """Yield a ``Chunk`` per block of ``path``; bad lines go to ``report``."""
+    """Yield a ``Chunk`` per block of ``path``, in order; bad lines go to ``report``.
+
+    A worker thread validates and keys the next block while the caller
+    encodes this one (numpy releases the GIL), so two cores are used.
+    """
     path = os.fspath(path)
     report = report if report is not None else SkipReport(path)
-    sep_byte = ord(fmt.sep)
     skip = 1 if fmt.header else 0  # physical lines before the first data line
-    phys = 0  # 0-based physical line number of the block's first line
-    for block in _blocks(path, chunk_bytes):
-        if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n")
-        buf = np.frombuffer(block, dtype=np.uint8)
-        delims, starts, ends, codes, seps = _line_problems(buf, sep_byte)
-        if phys < skip:  # the header line
-            codes[:skip - phys] = -1
-        report.total_lines += int((codes >= 0).sum())
-        for i in np.flatnonzero(codes > 0):
-            reason = _reason(block, starts[i], ends[i], codes[i], seps[i], fmt.sep)
-            if strict:
-                raise DataFormatError(path, phys + int(i) + 1, reason, EXPECTED)
-            report.add(phys + int(i) + 1, reason)
-        good = codes == 0
-        keep = np.flatnonzero(good)
-        index = phys + keep - skip
-        phys += len(codes)
-        if not len(keep):
-            continue
-        if len(keep) < len(codes):
-            byte_line = np.repeat(np.arange(len(codes)), ends - starts + 1)
-            buf = buf[good[byte_line]]
-            block = buf.tobytes()
-            delims = np.flatnonzero((buf == sep_byte) | (buf == NEWLINE))
-        keys, starts, lengths = cell_keys(buf, block, delims, len(keep))
-        labels = (buf[starts[:, 0]] == ONE).astype(np.float32)
-        yield Chunk(labels, keys[1:], index.astype(np.int64), block, starts[:, 1:], lengths[:, 1:])
+    phys = 0  # 0-based physical line number of the next block's first line
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = deque()
+        for block in _blocks(path, chunk_bytes):
+            pending.append(pool.submit(_prepare, block, fmt.sep, phys, skip))
+            phys += block.count(b"\n")
+            if len(pending) > 1:
+                yield from _emit(pending.popleft().result(), report, strict, path)
+        while pending:
+            yield from _emit(pending.popleft().result(), report, strict, path)
+
+
+def _emit(prepared, report, strict, path):
+    bad, chunk, data_lines = prepared
+    report.total_lines += data_lines
+    for line_no, reason in bad:
+        if strict:
+            raise DataFormatError(path, line_no, reason, EXPECTED)
+        report.add(line_no, reason)
+    if chunk is not None:
+        yield chunk
