@@ -96,20 +96,20 @@ class NpyAppender:
 
 
 def _remap_in_place(path, rows, lookups, offsets, dtype):
-    """features[:, f] = lookup_f[raw id] + offset_f, a block of rows at a time."""
+    """features[:, f] = lookup_f[raw id] + offset_f, a block of rows at a time,
+    through one concatenated lookup table (one gather per block, not per column)."""
     width = len(offsets)
+    bases = np.concatenate([[0], np.cumsum([len(t) for t in lookups])[:-1]]).astype(dtype)
+    table = np.concatenate([t.astype(np.int64) + o for t, o in zip(lookups, offsets)]).astype(dtype)
     row_bytes = width * np.dtype(dtype).itemsize
     with open(path, "r+b") as f:
         for start in range(0, rows, REMAP_ROWS):
             count = min(REMAP_ROWS, rows - start)
             f.seek(HEADER_BYTES + start * row_bytes)
             raw = np.fromfile(f, dtype=dtype, count=count * width).reshape(count, width)
-            out = np.empty_like(raw)
-            for j in range(width):
-                out[:, j] = lookups[j][raw[:, j]] + offsets[j] if lookups[j] is not None \
-                    else raw[:, j] + offsets[j]
+            raw += bases
             f.seek(HEADER_BYTES + start * row_bytes)
-            f.write(out.tobytes())
+            f.write(table.take(raw).tobytes())
 
 
 def build_cache(path, folder, options, log=None):
@@ -129,11 +129,11 @@ def build_cache(path, folder, options, log=None):
     for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
         n_train = int(np.searchsorted(chunk.line_index, num_train_lines))
         num_train += n_train
-        block = np.empty((len(chunk.labels), NUM_FIELDS), dtype=np.int32)
+        block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
         for f in range(NUM_FIELDS):
             raw = encoder.observe(chunk, f, n_train)
-            block[:, f] = raw + offsets[f] if offsets is not None else raw
-        features.append(block)
+            block[f] = raw + offsets[f] if offsets is not None else raw
+        features.append(block.T)
         labels.append(chunk.labels)
         if log is not None:
             log(f"criteo: {features.rows} rows encoded")

@@ -37,26 +37,25 @@ def key_texts(keys, long_texts):
 
 
 class _IntegerTokens:
-    """Key -> token id for one integer field, growing as new keys appear."""
+    """Key -> token id for one integer field: a C hash table from key to key id,
+    and an array from key id to token id; only new keys are decoded."""
 
     def __init__(self):
-        self.by_key, self.token_ids, self.tokens = {}, {}, []
+        self.table = hashtable.UInt64HashTable()
+        self.token_of_key = np.zeros(0, dtype=np.int64)
+        self.token_ids, self.tokens = {}, []
 
     def ids(self, chunk, field, column):
-        codes, uniques = pd.factorize(column)
-        fresh = [i for i, k in enumerate(uniques) if int(k) not in self.by_key]
-        if fresh:
-            first = np.empty(len(uniques), dtype=np.int64)
-            first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # last write wins: first row
-            first_rows = first[fresh]
-            tokens = integer_tokens(chunk.texts(field, first_rows))
-            for i, tok in zip(fresh, tokens):
-                tid = self.token_ids.setdefault(tok, len(self.token_ids))
-                if tid == len(self.tokens):
-                    self.tokens.append(tok)
-                self.by_key[int(uniques[i])] = tid
-        lookup = np.fromiter((self.by_key[int(k)] for k in uniques), dtype=np.int64, count=len(uniques))
-        return lookup[codes]
+        before, new = len(self.table), hashtable.UInt64Vector()
+        key_ids = self.table.get_labels(column, new, before, -1)
+        if len(self.table) > before:
+            first = np.empty(len(self.table), dtype=np.int64)
+            first[key_ids[::-1]] = np.arange(len(key_ids) - 1, -1, -1)  # last write wins: first row
+            tokens = integer_tokens(chunk.texts(field, first[before:]))
+            fresh = [self.token_ids.setdefault(tok, len(self.token_ids)) for tok in tokens]
+            self.tokens = list(self.token_ids)  # dicts keep insertion order: index = token id
+            self.token_of_key = np.concatenate([self.token_of_key, np.array(fresh, dtype=np.int64)])
+        return self.token_of_key[key_ids]
 
 
 class StreamingVocabulary:
@@ -94,8 +93,9 @@ class StreamingVocabulary:
             grown = np.zeros(max(size, 2 * len(counts)), dtype=np.int64)
             grown[:len(counts)] = counts
             self.counts[field] = counts = grown
-        if num_train:
-            counts[:size] += np.bincount(ids[:num_train], minlength=size)
+        if num_train:  # O(chunk), not O(vocabulary): count the chunk's distinct ids only
+            codes, distinct = pd.factorize(ids[:num_train])
+            counts[distinct] += np.bincount(codes, minlength=len(distinct))
         return ids
 
     def tokens(self, field):
