@@ -119,6 +119,9 @@ def build_cache(path, folder, options, log=None):
     fmt = detect_format(path, options.sep, options.header)
     total = count_data_lines(path, fmt)
     num_train_lines = total - int(round(total * options.test_fraction))
+    if options.hash_buckets * NUM_FIELDS >= 2**31:
+        raise DeepFMError(f"--hash-buckets {options.hash_buckets}: {NUM_FIELDS} fields of that many "
+                          "rows overflow int32 indices")
     encoder = (HashingEncoder(options.hash_buckets) if options.hash_buckets
                else StreamingVocabulary(options.min_threshold))
     offsets = field_offsets(encoder.finish().field_dims) if options.hash_buckets else None

@@ -30,7 +30,11 @@ HASH_KEY = "deepfm-gluon-ctr"  # 16 bytes, pandas' hash_array key
 def key_texts(keys, long_texts):
     """Text of each key: packed keys decode directly, long ones from ``long_texts``."""
     keys = np.asarray(keys, dtype=np.uint64)
-    out = keys.view("S8").astype(str).astype(object)
+    packed = keys.view("S8")  # numpy strips the zero padding
+    try:
+        out = packed.astype(str).astype(object)
+    except UnicodeDecodeError:  # non-ASCII bytes: decode one by one
+        out = np.array([b.decode("utf-8", errors="replace") for b in packed], dtype=object)
     for i in np.flatnonzero(keys & LONG_BIT):
         out[i] = long_texts[int(keys[i])]
     return out

@@ -22,7 +22,7 @@ from ..errors import DataFormatError
 from .criteo_format import NUM_COLUMNS, CriteoFormat
 from .reader import SkipReport
 
-DEFAULT_CHUNK_BYTES = 16 << 20
+DEFAULT_CHUNK_BYTES = 8 << 20
 NEWLINE, ZERO, ONE = 10, ord("0"), ord("1")
 EXPECTED = f"label (0 or 1) then 39 separated values ({NUM_COLUMNS} columns)"
 

@@ -139,3 +139,22 @@ def test_synthetic_generator_is_deterministic(tmp_path):
     assert len(lines) == 500 and all(len(line.split("\t")) == 40 for line in lines)
     assert any(line.split("\t")[1] == "" for line in lines)  # empty integer cells
     assert any(line.split("\t")[30] == "" for line in lines)  # empty categorical cells
+
+
+def test_long_and_non_ascii_tokens_match_oracle(tmp_path):
+    """Cells over 8 bytes take the hashed-key path; their text must survive."""
+    rng = np.random.default_rng(0)
+    words = ["a-very-long-token-%d" % i for i in range(3)] + ["café", "x", "12345678", ""]
+    lines = []
+    for i in range(60):
+        ints = [str(v) for v in rng.integers(-1, 5000, 13)]
+        cats = [words[rng.integers(0, len(words))] for _ in range(26)]
+        lines.append("\t".join([str(i % 2)] + ints + cats))
+    path = tmp_path / "long.txt"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    features, _, meta = load(str(path), tmp_path, chunk_bytes=1000)
+    want, _, _, dims, _ = oracle.encode(str(path))
+    np.testing.assert_array_equal(features, np.array(want))
+    assert meta["field_dims"] == dims
+    train, _ = load_criteo(str(path), str(tmp_path / "c2"))
+    assert "a-very-long-token-0" in train.feat_mapper[14] and "café" in train.feat_mapper[14]
