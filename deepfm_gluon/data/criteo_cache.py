@@ -129,19 +129,21 @@ def build_cache(path, folder, options, log=None):
     features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, NUM_FIELDS)
     labels = NpyAppender(os.path.join(folder, "labels.npy"), np.float32)
     num_train = 0
-    for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
-        n_train = int(np.searchsorted(chunk.line_index, num_train_lines))
-        num_train += n_train
-        block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
-        for f in range(NUM_FIELDS):
-            raw = encoder.observe(chunk, f, n_train)
-            block[f] = raw + offsets[f] if offsets is not None else raw
-        features.append(block.T)
-        labels.append(chunk.labels)
-        if log is not None:
-            log(f"criteo: {features.rows} rows encoded")
-    features.close()
-    labels.close()
+    try:
+        for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
+            n_train = int(np.searchsorted(chunk.line_index, num_train_lines))
+            num_train += n_train
+            block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
+            for f in range(NUM_FIELDS):
+                raw = encoder.observe(chunk, f, n_train)
+                block[f] = raw + offsets[f] if offsets is not None else raw
+            features.append(block.T)
+            labels.append(chunk.labels)
+            if log is not None:
+                log(f"criteo: {features.rows} rows encoded")
+    finally:
+        features.close()
+        labels.close()
     if not features.rows:
         raise DataFormatError(path, None, f"no valid line among {report.total_lines} "
                               f"({report.summary()})", EXPECTED)
@@ -149,7 +151,7 @@ def build_cache(path, folder, options, log=None):
         encoder.finish()
         if int(encoder.field_dims.sum()) >= 2**31:
             raise DeepFMError(f"{path}: {int(encoder.field_dims.sum())} features overflow int32 "
-                              "indices; use hashing (--criteo-hash-buckets)")
+                              "indices; use hashing (--hash-buckets)")
         _remap_in_place(features.path, features.rows, [encoder.lookup(f) for f in range(NUM_FIELDS)],
                         field_offsets(encoder.field_dims), np.int32)
         with open(os.path.join(folder, "vocab.json"), "w") as f:  # the folder is renamed when done

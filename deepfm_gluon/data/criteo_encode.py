@@ -102,25 +102,26 @@ class StreamingVocabulary:
             counts[distinct] += np.bincount(codes, minlength=len(distinct))
         return ids
 
-    def tokens(self, field):
+    def _texts(self, field, raw_ids):
+        """Token text of the given raw ids (only kept ones are ever decoded)."""
         if field < NUM_INT:
-            return np.array(self.ints[field].tokens, dtype=object)
+            return np.array(self.ints[field].tokens, dtype=object)[raw_ids]
         keys = np.concatenate(self.keys[field]) if self.keys[field] else np.zeros(0, np.uint64)
-        return key_texts(keys, self.long_texts[field])
+        return key_texts(keys[raw_ids], self.long_texts[field])
 
     def finish(self):
         """Number kept tokens in sorted order; build raw-id -> index lookups."""
         self.feat_mapper, self.defaults, self._lookup = {}, {}, []
         for f in range(NUM_FIELDS):
-            tokens = self.tokens(f)
-            counts = self.counts[f][:len(tokens)]
-            kept = np.flatnonzero(counts >= self.min_threshold)
-            order = kept[np.argsort(tokens[kept].astype(str), kind="stable")]
-            lookup = np.full(len(tokens), len(order), dtype=np.int32)
-            lookup[order] = np.arange(len(order), dtype=np.int32)
+            size = len(self.ints[f].tokens) if f < NUM_INT else len(self.tables[f])
+            kept = np.flatnonzero(self.counts[f][:size] >= self.min_threshold)
+            texts = self._texts(f, kept)
+            by_text = np.argsort(texts.astype(str), kind="stable")
+            lookup = np.full(size, len(kept), dtype=np.int32)
+            lookup[kept[by_text]] = np.arange(len(kept), dtype=np.int32)
             self._lookup.append(lookup)
-            self.feat_mapper[f + 1] = {str(t): i for i, t in enumerate(tokens[order])}
-            self.defaults[f + 1] = len(order)
+            self.feat_mapper[f + 1] = {str(t): i for i, t in enumerate(texts[by_text])}
+            self.defaults[f + 1] = len(kept)
         self.field_dims = np.array([self.defaults[f + 1] + 1 for f in range(NUM_FIELDS)],
                                    dtype=np.int64)
         self.tables = self.keys = self.ints = None  # no longer needed
