@@ -34,7 +34,7 @@ from mxnet import autograd, gluon
 
 from ..errors import DeepFMError
 from ..models.registry import BOOK_SETTINGS
-from .loop import Fitter, seed_everything
+from .loop import SYNC_EVERY, Fitter, seed_everything
 
 TABLES = ("embedding", "fc")
 
@@ -127,7 +127,7 @@ class SparseFitter(Fitter):
             loss, logits, yb = self.step(X, y)
             pending.append((batch_no, [self._batch_stats(loss, logits, yb)]))
             seen += len(X)
-            if len(pending) >= 8:
+            if len(pending) >= SYNC_EVERY:
                 self._drain(pending, sums, epoch)
             if progress is not None:
                 progress.update(1)
