@@ -10,6 +10,7 @@ split they fall in and reported, never silently dropped.
 import dataclasses
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -80,5 +81,8 @@ def load_criteo_split(spec, data_dir=None, strict=False, options=None, log=None)
         raise DeepFMError("--data criteo:PATH needs a file path after 'criteo:'")
     options = dataclasses.replace(options or CriteoOptions(), strict=strict)
     cache_dir = os.path.join(data_dir or default_data_dir(), "criteo-cache")
+    if log is None:  # a first read of a large file takes minutes: say what is happening
+        def log(message):
+            print(message, file=sys.stderr, flush=True)
     train, test = load_criteo(path, cache_dir, options, log)
     return DataSplit(spec, train, test)

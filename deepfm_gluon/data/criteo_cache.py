@@ -34,6 +34,7 @@ from .vocabulary import field_offsets
 CACHE_VERSION = 1
 HEADER_BYTES = 128
 REMAP_ROWS = 1 << 18
+LOG_EVERY = 2_000_000  # rows between progress lines while building
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,8 +140,8 @@ def build_cache(path, folder, options, log=None):
                 block[f] = raw + offsets[f] if offsets is not None else raw
             features.append(block.T)
             labels.append(chunk.labels)
-            if log is not None:
-                log(f"criteo: {features.rows} rows encoded")
+            if log is not None and features.rows // LOG_EVERY != (features.rows - len(chunk.labels)) // LOG_EVERY:
+                log(f"criteo: {features.rows} rows encoded, {time.perf_counter() - start:.0f}s")
     finally:
         features.close()
         labels.close()
