@@ -59,6 +59,10 @@ def run(args):
     split = load_data(args)
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.out, "checkpoints")
+    if config.sparse and checkpoints:
+        print("note: --sparse training writes no per-epoch checkpoints (its embedding optimizer "
+              "states live outside the Trainer); the final model is saved as usual")
+        checkpoints = None
     run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
     _, history, seconds = train_model(args.model, split, config, out_dir=args.out,
                                       model_overrides=model_overrides(args),

@@ -1,8 +1,9 @@
 """Turns a ``--data`` value into training and test files.
 
 'synthetic' (the offline default, generated once into the data dir), 'ctr'
-(the book's data, downloaded if absent) or a directory holding ``train.csv``
-and ``test.csv``.
+(the book's data, downloaded if absent), a directory holding ``train.csv``
+and ``test.csv``, or ``criteo:PATH`` (a Criteo file, split and cached by
+data/criteo.py).
 """
 import dataclasses
 import os
@@ -45,8 +46,13 @@ def resolve_data_dir(spec, data_dir=None, synthetic=None):
     return spec
 
 
-def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, num_feat=34):
-    """Read and encode the train/test pair named by ``spec`` (see module doc)."""
+def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, num_feat=34,
+               criteo=None):
+    """Read and encode the train/test pair named by ``spec`` (see module doc).
+    ``criteo``: CriteoOptions for ``criteo:PATH`` (default: vocabulary, min count 4)."""
+    if spec.startswith("criteo:"):
+        from .criteo import load_criteo_split
+        return load_criteo_split(spec, data_dir, strict, criteo)
     folder = resolve_data_dir(spec, data_dir, synthetic)
     train = CTRDataset(os.path.join(folder, "train.csv"), num_feat=num_feat, strict=strict)
     test = CTRDataset(os.path.join(folder, "test.csv"), feat_mapper=train.feat_mapper,

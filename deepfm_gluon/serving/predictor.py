@@ -5,7 +5,7 @@ import mxnet as mx
 
 from ..data.reader import read_ctr_columns, read_text_lines
 from ..data.vocabulary import apply_field_mapping, field_offsets
-from ..errors import DataFormatError
+from ..errors import DataFormatError, ModelDirError
 from ..training.metrics import accuracy_at, log_loss, roc_auc
 from .model_dir import load_model_dir
 
@@ -16,6 +16,11 @@ class Predictor:
     def __init__(self, model_dir, ctx=None, batch_size=8192):
         self.ctx = ctx or mx.cpu()
         self.net, self.meta, self.feat_mapper, self.defaults = load_model_dir(model_dir, ctx=self.ctx)
+        if str(self.meta.get("data", "")).startswith("criteo:"):
+            # Its mapping keys are bucketed integer fields (docs/criteo.md); scoring raw
+            # lines through the d2l-format reader would be silently wrong.
+            raise ModelDirError(f"{model_dir}: trained on Criteo data; evaluate/predict read the "
+                                "d2l format only, so they cannot score it yet")
         self.net.hybridize(static_alloc=True)
         self.num_feat = self.meta["num_feat"]
         self.field_dims = np.array(self.meta["model_config"]["field_dims"], dtype=np.int64)

@@ -11,6 +11,10 @@ class TrainConfig:
     ``book_compat=True`` reproduces the book exactly: the loss gets the
     Block's sigmoid output (a double sigmoid) and the reports use d2l's
     accuracy. The default trains on logits and reports real metrics.
+
+    ``sparse=True`` updates the embedding tables row-sparse with lazy
+    optimizer steps (training/sparse.py): a step's cost no longer grows with
+    the vocabulary. Equal to dense training for SGD; lazy Adam differs.
     """
 
     epochs: int = 30
@@ -23,6 +27,7 @@ class TrainConfig:
     devices: Optional[str] = None
     eval_batch_size: int = 8192
     progress: bool = True
+    sparse: bool = False
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -211,7 +211,14 @@ def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=No
         from ..distributed.worker import fit_shard
         return fit_shard(net, kind, train, test, config, log, kvstore, *shard, on_epoch=on_epoch)
     from .checkpoint import restore_checkpoint, save_checkpoint
-    fitter = Fitter(net, kind, config, kvstore=kvstore)
+    if config.sparse:
+        from .sparse import SparseFitter as fitter_class
+        if checkpoint_dir is not None:
+            raise DeepFMError("checkpoints do not cover --sparse training yet (its embedding "
+                              "optimizer states live outside the Trainer); use --no-checkpoints")
+    else:
+        fitter_class = Fitter
+    fitter = fitter_class(net, kind, config, kvstore=kvstore)
     fitter.initialize()
     batches = BatchIterator(train.features, train.labels, config.batch_size, shuffle=True,
                             last_batch="rollover", seed=config.seed)

@@ -95,3 +95,11 @@ def test_corrupt_meta_is_refused(trained, tmp_path):
     open(os.path.join(other, "meta.json"), "w").write("{not json")
     with pytest.raises(ModelDirError, match="not valid JSON"):
         load_model_dir(other)
+
+
+def test_criteo_models_are_refused_by_the_d2l_format_predictor(trained, tmp_path):
+    _, out = trained
+    other = copy_dir(out, str(tmp_path / "criteo"))
+    edit_meta(other, data="criteo:/somewhere/train.txt")
+    with pytest.raises(ModelDirError, match="trained on Criteo data"):
+        Predictor(other)

@@ -1,0 +1,206 @@
+"""Encode a Criteo file once into .npy arrays on disk; later runs memory-map them.
+
+The cache folder is keyed by the source file's absolute path, size and mtime
+and by every option that changes the encoding, so an edited file or another
+threshold gets a fresh cache, and an unchanged one is reused. A folder is
+built under a temporary name and renamed when complete, so a crash leaves no
+half cache that looks finished.
+
+Memory while building: one chunk of text plus the encoder (the distinct
+values per field, or nothing when hashing). Rows go to disk with plain
+writes, not through a writable memmap, so resident memory does not grow
+with the file.
+"""
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+import time
+from typing import Optional
+
+import numpy as np
+
+from ..atomic import atomic_write_json
+from ..errors import DataFormatError, DeepFMError
+from .criteo_encode import HashingEncoder, StreamingVocabulary
+from .criteo_format import NUM_FIELDS, detect_format
+from .criteo_reader import DEFAULT_CHUNK_BYTES, EXPECTED, count_data_lines, read_chunks
+from .reader import SkipReport
+from .vocabulary import field_offsets
+
+CACHE_VERSION = 1
+HEADER_BYTES = 128
+REMAP_ROWS = 1 << 18
+LOG_EVERY = 2_000_000  # rows between progress lines while building
+
+
+@dataclasses.dataclass(frozen=True)
+class CriteoOptions:
+    """How to read and encode. ``sep``/``header`` None: detected from line 1.
+    ``hash_buckets`` 0: the book's vocabulary with ``min_threshold``; > 0:
+    feature hashing into that many rows per field. The last ``test_fraction``
+    of the data lines (in file order) is the hold-out set."""
+
+    sep: Optional[str] = None
+    header: Optional[bool] = None
+    min_threshold: int = 4
+    hash_buckets: int = 0
+    test_fraction: float = 0.1
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    strict: bool = False
+
+    def encoding_key(self):
+        """The options that change the bytes of the cache."""
+        return {"sep": self.sep, "header": self.header, "min_threshold": self.min_threshold,
+                "hash_buckets": self.hash_buckets, "test_fraction": self.test_fraction}
+
+
+def cache_key(path, options):
+    st = os.stat(path)
+    source = {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+              "version": CACHE_VERSION, **options.encoding_key()}
+    digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
+    return f"criteo-{os.path.basename(path)}-{digest}", source
+
+
+def _npy_header(dtype, shape):
+    """A .npy v1.0 header padded to HEADER_BYTES, so it can be rewritten in place."""
+    text = f"{{'descr': '{np.dtype(dtype).str}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    body_len = HEADER_BYTES - 10
+    if len(text) + 1 > body_len:
+        raise DeepFMError(f"shape {shape} too large for the cache header")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", body_len) + (text.ljust(body_len - 1) + "\n").encode()
+
+
+class NpyAppender:
+    """Append rows to a .npy file; the header gets the final row count on close."""
+
+    def __init__(self, path, dtype, width=None):
+        self.path, self.dtype, self.width, self.rows = path, np.dtype(dtype), width, 0
+        self.file = open(path, "wb")
+        self.file.write(_npy_header(self.dtype, self._shape(0)))
+
+    def _shape(self, rows):
+        return (rows,) if self.width is None else (rows, self.width)
+
+    def append(self, array):
+        self.file.write(np.ascontiguousarray(array, dtype=self.dtype).tobytes())
+        self.rows += len(array)
+
+    def close(self):
+        self.file.seek(0)
+        self.file.write(_npy_header(self.dtype, self._shape(self.rows)))
+        self.file.close()
+
+
+def _remap_in_place(path, rows, lookups, offsets, dtype):
+    """features[:, f] = lookup_f[raw id] + offset_f, a block of rows at a time,
+    through one concatenated lookup table (one gather per block, not per column)."""
+    width = len(offsets)
+    bases = np.concatenate([[0], np.cumsum([len(t) for t in lookups])[:-1]]).astype(dtype)
+    table = np.concatenate([t.astype(np.int64) + o for t, o in zip(lookups, offsets)]).astype(dtype)
+    row_bytes = width * np.dtype(dtype).itemsize
+    with open(path, "r+b") as f:
+        for start in range(0, rows, REMAP_ROWS):
+            count = min(REMAP_ROWS, rows - start)
+            f.seek(HEADER_BYTES + start * row_bytes)
+            raw = np.fromfile(f, dtype=dtype, count=count * width).reshape(count, width)
+            raw += bases
+            f.seek(HEADER_BYTES + start * row_bytes)
+            f.write(table.take(raw).tobytes())
+
+
+def build_cache(path, folder, options, log=None):
+    """Read ``path`` once and write features.npy, labels.npy, meta.json (and
+    vocab.json for the vocabulary) into ``folder``; returns the meta dict."""
+    start = time.perf_counter()
+    fmt = detect_format(path, options.sep, options.header)
+    total = count_data_lines(path, fmt)
+    num_train_lines = total - int(round(total * options.test_fraction))
+    if options.hash_buckets * NUM_FIELDS >= 2**31:
+        raise DeepFMError(f"--hash-buckets {options.hash_buckets}: {NUM_FIELDS} fields of that many "
+                          "rows overflow int32 indices")
+    encoder = (HashingEncoder(options.hash_buckets) if options.hash_buckets
+               else StreamingVocabulary(options.min_threshold))
+    offsets = field_offsets(encoder.finish().field_dims) if options.hash_buckets else None
+    report = SkipReport(str(path))
+    features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, NUM_FIELDS)
+    labels = NpyAppender(os.path.join(folder, "labels.npy"), np.float32)
+    num_train = 0
+    try:
+        for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
+            n_train = int(np.searchsorted(chunk.line_index, num_train_lines))
+            num_train += n_train
+            block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
+            for f in range(NUM_FIELDS):
+                raw = encoder.observe(chunk, f, n_train)
+                block[f] = raw + offsets[f] if offsets is not None else raw
+            features.append(block.T)
+            labels.append(chunk.labels)
+            if log is not None and features.rows // LOG_EVERY != (features.rows - len(chunk.labels)) // LOG_EVERY:
+                log(f"criteo: {features.rows} rows encoded, {time.perf_counter() - start:.0f}s")
+    finally:
+        features.close()
+        labels.close()
+    if not features.rows:
+        raise DataFormatError(path, None, f"no valid line among {report.total_lines} "
+                              f"({report.summary()})", EXPECTED)
+    if not options.hash_buckets:
+        encoder.finish()
+        if int(encoder.field_dims.sum()) >= 2**31:
+            raise DeepFMError(f"{path}: {int(encoder.field_dims.sum())} features overflow int32 "
+                              "indices; use hashing (--hash-buckets)")
+        _remap_in_place(features.path, features.rows, [encoder.lookup(f) for f in range(NUM_FIELDS)],
+                        field_offsets(encoder.field_dims), np.int32)
+        with open(os.path.join(folder, "vocab.json"), "w") as f:  # the folder is renamed when done
+            f.write(json.dumps({"feat_mapper": {str(k): v for k, v in encoder.feat_mapper.items()},
+                                "defaults": {str(k): v for k, v in encoder.defaults.items()}}))
+    seconds = time.perf_counter() - start
+    meta = {"version": CACHE_VERSION, "encoding": encoder.kind, "sep": fmt.sep, "header": fmt.header,
+            "num_rows": features.rows, "num_train": num_train, "data_lines": total,
+            "num_train_lines": num_train_lines, "field_dims": encoder.field_dims.tolist(),
+            "skip_report": report.to_dict(), "build_seconds": seconds,
+            "rows_per_sec": features.rows / max(seconds, 1e-9)}
+    return meta
+
+
+def _check_strict(path, meta, options):
+    """A cache built leniently still answers a strict read: with its first bad line."""
+    report = meta["skip_report"]
+    if options.strict and report["skipped"]:
+        line, reason = report["examples"][0]
+        raise DataFormatError(path, line, reason, EXPECTED)
+
+
+def open_cache(path, cache_dir, options=CriteoOptions(), log=None):
+    """The cache folder for ``path`` (built now if absent) and its meta dict."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DeepFMError(f"{path}: no such file" if not os.path.exists(path)
+                          else f"{path}: not a regular file")
+    name, source = cache_key(path, options)
+    folder = os.path.join(cache_dir, name)
+    meta_path = os.path.join(folder, "meta.json")
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            meta = json.load(f)
+        _check_strict(path, meta, options)
+        return folder, meta
+    os.makedirs(cache_dir, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=cache_dir)
+    try:
+        meta = build_cache(path, tmp, options, log)
+        meta["source"] = source
+        atomic_write_json(os.path.join(tmp, "meta.json"), meta)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process finished the same cache first
+            if not os.path.exists(meta_path):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(meta_path) as f:
+        return folder, json.load(f)
