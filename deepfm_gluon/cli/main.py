@@ -3,9 +3,9 @@ import argparse
 import sys
 
 from .. import __version__
-from . import compare_cmd, serve_cmd, train_cmd
+from . import bench_cmd, compare_cmd, serve_cmd, train_cmd
 
-SUBCOMMANDS = [train_cmd.add_parser, serve_cmd.add_parsers, compare_cmd.add_parser]
+SUBCOMMANDS = [train_cmd.add_parser, serve_cmd.add_parsers, compare_cmd.add_parser, bench_cmd.add_parser]
 
 
 def build_parser():
