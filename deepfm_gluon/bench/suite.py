@@ -21,7 +21,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import DeepFMError
-from .worker import RESULT_PREFIX
+from .worker import PEAK_PREFIX, RESULT_PREFIX
 
 TARGETS = {
     "train_vs_book": 30.0,
@@ -132,8 +132,7 @@ def _child_env(config, threads=None, policy=None):
 
 
 def run_process(cmd, env, stdin_text="", timeout_s=3600.0):
-    """Run ``cmd``; returns (stdout, stderr, peak RSS in MiB) from os.wait4,
-    so each process's own peak is known, not the largest child's so far."""
+    """Run ``cmd``; returns (stdout, stderr)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, text=True)
         timer = threading.Timer(timeout_s, proc.kill)
@@ -141,7 +140,7 @@ def run_process(cmd, env, stdin_text="", timeout_s=3600.0):
         try:
             proc.stdin.write(stdin_text)
             proc.stdin.close()
-            _, status, usage = os.wait4(proc.pid, 0)
+            status = os.waitpid(proc.pid, 0)[1]
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -151,30 +150,43 @@ def run_process(cmd, env, stdin_text="", timeout_s=3600.0):
     if proc.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise DeepFMError(f"bench: {' '.join(cmd[:3])} ... exited with {proc.returncode}:\n{tail}")
-    return stdout, stderr, usage.ru_maxrss / 1024
+    return stdout, stderr
 
 
 def run_worker(task, kwargs, env, timeout_s):
     cmd = [sys.executable, "-m", "deepfm_gluon.bench.worker"]
-    stdout, _, rss = run_process(cmd, env, json.dumps({"task": task, "kwargs": kwargs}), timeout_s)
+    stdout, _ = run_process(cmd, env, json.dumps({"task": task, "kwargs": kwargs}), timeout_s)
     lines = [ln for ln in stdout.splitlines() if ln.startswith(RESULT_PREFIX)]
     if not lines:
         raise DeepFMError(f"bench: task {task} printed no result")
-    result = json.loads(lines[-1][len(RESULT_PREFIX):])
-    result["peak_rss_mib"] = rss
-    return result
+    return json.loads(lines[-1][len(RESULT_PREFIX):])
+
+
+# Runs the peer script as __main__ and prints its peak RSS (VmHWM) when it
+# exits; self-contained, as the peer's Python has no MXNet to import us with.
+_PEER_WRAPPER = (
+    "import atexit, runpy, sys\n"
+    "def _peak():\n"
+    "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+    "    print('" + PEAK_PREFIX + "' + (hwm[0] if hwm else '0'), flush=True)\n"
+    "atexit.register(_peak)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n")
 
 
 def run_torch(config, npz, epochs, env):
     """The PyTorch peer on the same encoded arrays; its one line parsed."""
-    cmd = [config.torch_python, config.torch_peer, "--npz", npz, "--epochs", str(epochs),
-           "--batch-size", str(config.batch_size), "--threads", str(config.threads)]
-    stdout, _, rss = run_process(cmd, env, "", config.timeout_s)
+    cmd = [config.torch_python, "-c", _PEER_WRAPPER, config.torch_peer, "--npz", npz,
+           "--epochs", str(epochs), "--batch-size", str(config.batch_size),
+           "--threads", str(config.threads)]
+    stdout, _ = run_process(cmd, env, "", config.timeout_s)
     match = TORCH_LINE.search(stdout)
     if not match:
         raise DeepFMError(f"bench: could not read the torch peer's output: {stdout.strip()[-200:]!r}")
+    peak = [ln for ln in stdout.splitlines() if ln.startswith(PEAK_PREFIX)]
     return {"train_examples_per_sec": float(match.group(2)),
-            "predict_examples_per_sec": float(match.group(3)), "peak_rss_mib": rss}
+            "predict_examples_per_sec": float(match.group(3)),
+            "peak_rss_mib": (float(peak[-1][len(PEAK_PREFIX):]) / 1024) or None if peak else None}
 
 
 def torch_available(python):
@@ -261,6 +273,7 @@ def run_suite(config, log=print):
     if config.torch_python and not with_torch:
         log(f"bench: {config.torch_python} cannot import torch; the peer is skipped")
     paths = prepare_data(config, log)
+    load_start = list(os.getloadavg())
     jobs = build_jobs(config, paths, with_torch)
     runs = {label: [] for label, _ in jobs}
     for rep in range(config.repeats):
@@ -269,7 +282,7 @@ def run_suite(config, log=print):
             runs[label].append(job())
             log(f"  repeat {rep + 1}/{config.repeats} {label}: {_brief(runs[label][-1])}")
     machine = machine_info(config)
-    machine["load_average_end"] = list(os.getloadavg())
+    machine.update(load_average_start=load_start, load_average_end=list(os.getloadavg()))
     summary = summarize(runs)
     return {"config": dataclasses.asdict(config), "machine": machine, "torch": with_torch,
             "runs": runs, "summary": summary, "targets": check_targets(summary)}
