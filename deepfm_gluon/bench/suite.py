@@ -239,7 +239,8 @@ def ablation_jobs(config, paths):
             jobs.append((f"ablation_loop_omp{threads}_{policy}",
                          lambda env=env: run_worker("ours_loop", loop_kw, env, config.timeout_s)))
     env = _child_env(config)
-    for batch in sorted({config.predict_batch, 4 * config.predict_batch}):
+    for batch in sorted({max(1, config.predict_batch // 4), config.predict_batch,
+                         4 * config.predict_batch}):
         kw = {"npz_path": paths["predict_npz"], "rows": config.predict_rows, "batch_size": batch,
               "book": False}
         jobs.append((f"ablation_predict_batch{batch}",
@@ -347,7 +348,7 @@ def _num(value, unit=""):
     if value is None:
         return "-"
     if unit == "x":
-        return f"{value:.1f}x"
+        return f"{value:.2f}x"
     if unit == "MiB":
         return f"{value:.0f}"
     return f"{value:,.0f}"

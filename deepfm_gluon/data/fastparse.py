@@ -35,19 +35,22 @@ def read_clean_codes(path, num_feat, with_label=True):
     if buf.max() >= 128 or (buf == CR).any() or (buf == 0).any():
         return None
     num_cols = num_feat + (1 if with_label else 0)
-    is_tab, is_lf = buf == TAB, buf == LF
-    ends = np.flatnonzero(is_tab | is_lf)
-    del is_tab
-    if len(ends) % num_cols:
+    num_lines = raw.count(b"\n")
+    # Cell ends (the tab or newline after each cell); int32 where the file allows,
+    # and one column at a time below, to keep the peak memory near the file's size.
+    ends = np.flatnonzero((buf == TAB) | (buf == LF))
+    if len(ends) != num_lines * num_cols:
         return None
-    ends = ends.reshape(-1, num_cols)
-    num_lines = len(ends)
-    if int(is_lf.sum()) != num_lines or not (buf[ends[:, -1]] == LF).all():
+    if len(buf) < 2**31 - 16:
+        ends = ends.astype(np.int32)
+    ends = ends.reshape(num_lines, num_cols)
+    if not (buf[ends[:, -1]] == LF).all():
         return None
     starts = np.empty_like(ends)
     starts[0, 0] = 0
     starts.ravel()[1:] = ends.ravel()[:-1] + 1
     lengths = ends - starts
+    del ends
     first = 0
     labels = None
     if with_label:
@@ -56,29 +59,32 @@ def read_clean_codes(path, num_feat, with_label=True):
             return None
         labels = (first_bytes == ord("1")).astype(np.float32)
         first = 1
-    words = np.ascontiguousarray(_packed_words(buf, starts[:, first:], lengths[:, first:]).T)
-    columns = [_column_codes(buf, words[c], starts[:, first + c], lengths[:, first + c])
-               for c in range(num_cols - first)]
+    reader = _WordReader(buf)
+    columns = [_column_codes(buf, reader, starts[:, c], lengths[:, c]) for c in range(first, num_cols)]
     return labels, columns, num_lines
 
 
-def _packed_words(buf, starts, lengths):
+class _WordReader:
     """Each cell's first 8 bytes as one big-endian integer, zero-padded: for
     cells of at most 8 bytes, integer order is string order. One unaligned
     8-byte read per cell, then the bytes past the cell are masked off."""
-    padded = np.concatenate([buf, np.zeros(8, dtype=np.uint8)])
-    at = np.ndarray(shape=(len(buf),), dtype=">u8", buffer=padded, strides=(1,))
-    keep = np.array([~np.uint64(0) << np.uint64(8 * (8 - n)) if n else 0 for n in range(8)]
-                    + [~np.uint64(0)], dtype=np.uint64)
-    return at[starts].astype(np.uint64) & keep[np.minimum(lengths, 8)]
+
+    def __init__(self, buf):
+        self.padded = np.concatenate([buf, np.zeros(8, dtype=np.uint8)])
+        self.at = np.ndarray(shape=(len(buf),), dtype=">u8", buffer=self.padded, strides=(1,))
+        self.keep = np.array([~np.uint64(0) << np.uint64(8 * (8 - n)) if n else 0 for n in range(8)]
+                             + [~np.uint64(0)], dtype=np.uint64)
+
+    def words(self, starts, lengths):
+        return self.at[starts].astype(np.uint64) & self.keep[np.minimum(lengths, 8)]
 
 
-def _column_codes(buf, words, starts, lengths):
+def _column_codes(buf, reader, starts, lengths):
     """Sorted distinct cell values (object array of str) and each line's code."""
     import pandas as pd
     width = max(int(lengths.max()), 1)
     if width <= 8:
-        codes, uniq = pd.factorize(words, sort=True)
+        codes, uniq = pd.factorize(reader.words(starts, lengths), sort=True)
         raw = np.asarray(uniq, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
     else:
         offsets = np.arange(width)
