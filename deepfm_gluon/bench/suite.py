@@ -261,8 +261,9 @@ def machine_info(config):
     return {"cpu_model": model, "cpus": os.cpu_count(), "threads": config.threads,
             "omp_wait_policy": config.omp_wait_policy, "python": platform.python_version(),
             "mxnet": mx.__version__,
-            "mxnet_cpu_features": {k: features.is_enabled(k) for k in ("SSE", "F16C", "AVX", "AVX2")
-                                   if k in features},
+            "mxnet_build": {k: features.is_enabled(k) for k in
+                            ("CPU_SSE4_2", "CPU_AVX", "CPU_AVX2", "F16C", "MKLDNN", "BLAS_OPEN",
+                             "BLAS_MKL", "OPENMP") if k in features.keys()},
             "load_average_start": list(os.getloadavg()),
             "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -385,7 +386,8 @@ def format_report(report):
                  f"{'model loop on the same encoded arrays' if report['torch'] else 'not run'}")
     lines.append(f"{mach['cpu_model']}, {mach['cpus']} CPUs, OMP_NUM_THREADS={mach['threads']}, "
                  f"OMP_WAIT_POLICY={mach['omp_wait_policy']}, mxnet {mach['mxnet']} "
-                 f"{mach['mxnet_cpu_features']}, load average {mach['load_average_start'][0]:.1f} "
+                 f"(built with: {', '.join(k for k, v in mach['mxnet_build'].items() if v)}; "
+                 f"without: {', '.join(k for k, v in mach['mxnet_build'].items() if not v)}), load average {mach['load_average_start'][0]:.1f} "
                  f"-> {mach['load_average_end'][0]:.1f}, {mach['date_utc']}")
     diff = s.get("predict_max_abs_diff_vs_book")
     if diff is not None:
