@@ -28,10 +28,27 @@ def row_sum(F, mat, width):
     return F.npx.fully_connected(mat, ones, num_hidden=1, no_bias=True)
 
 
-def fm_second_order(F, flat_embed, num_fields, num_factors):
+def fm_second_order(F, flat_embed, num_fields, num_factors, sum_of_square=None):
     """FM pairwise term by the square-of-sum trick:
-    0.5 * sum_k[(sum_f e_fk)^2 - sum_f e_fk^2], shape (B, 1)."""
+    0.5 * sum_k[(sum_f e_fk)^2 - sum_f e_fk^2], shape (B, 1).
+
+    ``sum_of_square`` (B, 1), when given, is the second sum computed another
+    way (see ``square_norm_sums``)."""
     summed = field_sum(F, flat_embed, num_fields, num_factors)
     square_of_sum = row_sum(F, summed * summed, num_factors)
-    sum_of_square = row_sum(F, flat_embed * flat_embed, num_fields * num_factors)
+    if sum_of_square is None:
+        sum_of_square = row_sum(F, flat_embed * flat_embed, num_fields * num_factors)
     return 0.5 * (square_of_sum - sum_of_square)
+
+
+def square_norm_sums(F, x, table, num_inputs, num_fields, num_factors):
+    """``sum_f sum_k e_fk^2`` per example, shape (B, 1), from the table.
+
+    sum_k e_fk^2 is the squared norm of embedding row x_f, so it is one
+    squared-norm per table row, gathered like the linear term: the
+    (B, F*k) square and its backward become a (rows, k) square and a (B, F)
+    gather. Worth it while the table has fewer rows than a batch has cells.
+    """
+    norms = row_sum(F, table * table, num_factors)
+    per_field = F.npx.embedding(x, norms, input_dim=num_inputs, output_dim=1)
+    return row_sum(F, per_field.reshape((-1, num_fields)), num_fields)

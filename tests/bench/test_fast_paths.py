@@ -95,3 +95,41 @@ def test_package_prediction_path_matches_the_eager_model():
     net.hybridize(static_alloc=True, static_shape=True)
     fast = predict_logits(net, X, mx.cpu(), batch_size=256)
     np.testing.assert_allclose(fast, eager, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["deepfm", "fm"])
+def test_square_norms_from_the_table_match_the_per_example_square(kind):
+    """Both ways to compute sum_f ||e_f||^2 give the same outputs and gradients."""
+    import mxnet as mx
+    from mxnet import autograd, init, npx
+
+    from deepfm_gluon.models import LogitView, build_model
+    npx.set_np()
+    field_dims = [5, 9, 3, 12]
+    nets = []
+    for from_table in (True, False):
+        mx.random.seed(3)
+        net = build_model(kind, field_dims)
+        net.initialize(init.Xavier(), ctx=mx.cpu())
+        net.norms_from_table = from_table
+        nets.append(net)
+    assert nets[0].norms_from_table is True and nets[1].norms_from_table is False
+    X = np.random.default_rng(1).integers(0, 3, (300, 4)) + np.array([0, 5, 14, 17])
+    x = mx.np.array(X, dtype=np.int32)
+    outs, grads = [], []
+    for net in nets:
+        view = LogitView(net)
+        view.hybridize(static_alloc=True, static_shape=True)
+        with autograd.record(train_mode=False):
+            logits = view(x)
+        logits.backward()
+        outs.append(net(x).asnumpy())
+        grads.append(net.embedding.weight.grad().asnumpy())
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-4, rtol=1e-4)
+
+
+def test_large_tables_square_per_example():
+    from deepfm_gluon.models import build_model
+    assert build_model("deepfm", [10] * 34).norms_from_table
+    assert not build_model("fm", [100_000, 5]).norms_from_table
