@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark suite on a lent GPU machine, one command:
-#   bash benchmarks/gpu_suite.sh [OUT_DIR]
+#   bash benchmarks/gpu_suite.sh [OUT_DIR [extra bench flags]]
 # Needs the project's venv (mxnet built for CUDA: pip install mxnet-cu112==1.9.1 in place of
 # mxnet) and, optionally, a torch with CUDA in TORCH_PYTHON. Writes OUT_DIR/bench.json and
 # OUT_DIR/bench.txt. The suite itself times the CPU pipelines; this script adds a GPU run of
 # the package's training loop so the two can be read side by side.
 set -euo pipefail
 OUT=${1:-${OUT:-bench-gpu}}
+[ $# -gt 0 ] && shift  # the rest are passed to `deepfm-gluon bench`
 PY=${PYTHON:-python}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
