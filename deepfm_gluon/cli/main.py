@@ -3,7 +3,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import compare_cmd, experiment_cmds, launch_cmd, serve_cmd, train_cmd
+from . import bench_cmd, compare_cmd, experiment_cmds, launch_cmd, serve_cmd, train_cmd
 
 SUBCOMMANDS = [
     train_cmd.add_parser,
@@ -11,6 +11,7 @@ SUBCOMMANDS = [
     compare_cmd.add_parser,
     experiment_cmds.add_parsers,
     launch_cmd.add_parser,
+    bench_cmd.add_parser,
 ]
 
 

@@ -14,6 +14,11 @@ import pandas as pd
 def build_field_mapping(values, min_threshold):
     """(mapping value->index, encoded column) for one training column."""
     codes, uniques = pd.factorize(values, sort=True)
+    return mapping_from_codes(codes, uniques, min_threshold)
+
+
+def mapping_from_codes(codes, uniques, min_threshold):
+    """``build_field_mapping`` from a column already factorized in sorted order."""
     counts = np.bincount(codes, minlength=len(uniques))
     kept = counts >= min_threshold
     lookup = np.full(len(uniques), int(kept.sum()), dtype=np.int64)
@@ -25,6 +30,11 @@ def build_field_mapping(values, min_threshold):
 def apply_field_mapping(values, mapping, default):
     """Encode one column with a given mapping; unseen values get ``default``."""
     codes, uniques = pd.factorize(values)
+    return apply_mapping_to_codes(codes, uniques, mapping, default)
+
+
+def apply_mapping_to_codes(codes, uniques, mapping, default):
+    """``apply_field_mapping`` from a factorized column (any order of uniques)."""
     lookup = np.fromiter((mapping.get(v, default) for v in uniques), dtype=np.int64,
                          count=len(uniques))
     return lookup[codes]

@@ -5,6 +5,7 @@ import json
 import os
 
 import mxnet as mx
+from mxnet import npx
 
 from .. import __version__
 from ..atomic import atomic_write, atomic_write_json
@@ -75,6 +76,7 @@ def read_mapping(model_dir, num_feat):
 
 def load_model_dir(model_dir, expected_kind=None, ctx=None):
     """(net, meta, feat_mapper, defaults) from a directory that train wrote."""
+    npx.set_np()  # the blocks and the saved arrays use numpy semantics, as training does
     meta = read_meta(model_dir)
     if expected_kind is not None and meta["kind"] != expected_kind:
         raise ModelDirError(f"{model_dir}: holds a {meta['kind']} model, not {expected_kind}")

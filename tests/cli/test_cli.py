@@ -61,3 +61,18 @@ def test_model_dir_of_wrong_kind(model_dir, tmp_path, capsys):
     (tmp_path / "meta.json").write_text('{"format": "something-else"}')
     assert main(["evaluate", "--model-dir", str(tmp_path), "--data", "x"]) == 2
     assert "not a deepfm-gluon model" in capsys.readouterr().err
+
+
+def test_fresh_processes_train_evaluate_and_predict(small_data_dir, tmp_path):
+    """What a user runs: each command in its own process (no numpy mode set beforehand)."""
+    def run(*argv):
+        proc = subprocess.run([sys.executable, "-m", "deepfm_gluon", *argv], capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+    out = str(tmp_path / "m")
+    run("train", "--model", "deepfm", "--data", small_data_dir, "--epochs", "1", "--out", out)
+    test_file = os.path.join(small_data_dir, "test.csv")
+    assert json.loads(run("evaluate", "--model-dir", out, "--data", test_file, "--json"))["examples"] == 600
+    run("predict", "--model-dir", out, "--input", test_file, "--output", str(tmp_path / "p.txt"))
+    assert onp.loadtxt(tmp_path / "p.txt").shape == (600,)
