@@ -1,6 +1,7 @@
 """The book's pipeline, as the reference the benchmarks measure against.
 
-``BookDeepFM`` is the chapter's ``DeepFM`` ``nn.Block`` copied verbatim
+``BookDeepFM`` (and ``BookFM``, from the FM chapter) are the chapters'
+``nn.Block`` code copied verbatim, also the reference the model tests compare with
 (eager, axis reductions, ``** 2``). ``run_book_pipeline`` is the chapter's
 training cell: ``d2l.CTRDataset`` + ``gluon.data.DataLoader`` + a
 ``train_ch13`` loop, with two changes, both needed to run it here:
@@ -46,6 +47,25 @@ class BookDeepFM(nn.Block):
         x = self.linear_layer(self.fc(x).sum(1)) \
             + 0.5 * (square_of_sum - sum_of_square).sum(1, keepdims=True) \
             + self.mlp(inputs)
+        x = npx.sigmoid(x)
+        return x
+
+
+class BookFM(nn.Block):
+    """The FM chapter's FM, verbatim (d2l.ai, "Factorization Machines")."""
+
+    def __init__(self, field_dims, num_factors):
+        super(BookFM, self).__init__()
+        num_inputs = int(sum(field_dims))
+        self.embedding = nn.Embedding(num_inputs, num_factors)
+        self.fc = nn.Embedding(num_inputs, 1)
+        self.linear_layer = nn.Dense(1, use_bias=True)
+
+    def forward(self, x):
+        square_of_sum = np.sum(self.embedding(x), axis=1) ** 2
+        sum_of_square = np.sum(self.embedding(x) ** 2, axis=1)
+        x = self.linear_layer(self.fc(x).sum(1)) \
+            + 0.5 * (square_of_sum - sum_of_square).sum(1, keepdims=True)
         x = npx.sigmoid(x)
         return x
 

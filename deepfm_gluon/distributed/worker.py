@@ -128,7 +128,7 @@ class DistributedFitter(Fitter):
         self.trainer = trainer
         # Every worker was seeded alike (same initial weights); dropout must
         # not draw the same masks on every worker's half of the batch.
-        mx.random.seed(self.config.seed + 1000003 * self.rank)
+        self.seed_offset = 1000003 * self.rank  # the per-epoch reseed adds it
 
     def train_epoch(self, batches, epoch, progress=None):
         sums, seen = super().train_epoch(batches, epoch, progress)

@@ -107,6 +107,7 @@ class Fitter:
         self.loss = gluon.loss.SigmoidBinaryCrossEntropyLoss()
         self.kvstore = kvstore
         self.trainer = None
+        self.seed_offset = 0  # distributed workers shift it so their dropout masks differ
         self.history = History(kind, "book-compat" if config.book_compat else "correct",
                                [str(c) for c in self.contexts], config.to_dict())
 
@@ -134,14 +135,10 @@ class Fitter:
     def train_epoch(self, batches, epoch, progress=None):
         """One pass over ``batches``; returns the epoch's training numbers."""
         sums = {"loss": 0.0, "correct": 0.0, "d2l": 0.0}
-        pending, seen, batch_no = [], 0, 0
+        pending, seen = [], 0
         for batch_no, (X, y) in enumerate(batches, start=1):
-            xs, ys = _load(X, np.int32, self.contexts), _load(y, np.float32, self.contexts)
-            with autograd.record():
-                outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
-            autograd.backward([l for l, _ in outs])
-            self.trainer.step(len(X))
-            pending.append((batch_no, [self._batch_stats(l, o, yb) for (l, o), yb in zip(outs, ys)]))
+            shards = self.step(X, y)
+            pending.append((batch_no, [self._batch_stats(l, o, yb) for l, o, yb in shards]))
             seen += len(X)
             if len(pending) >= SYNC_EVERY:
                 self._drain(pending, sums, epoch)
@@ -149,6 +146,16 @@ class Fitter:
                 progress.update(1)
         self._drain(pending, sums, epoch)
         return sums, seen
+
+    def step(self, X, y):
+        """One optimizer step on a numpy batch, split over the contexts;
+        returns (loss, output, label) per shard for the epoch's numbers."""
+        xs, ys = _load(X, np.int32, self.contexts), _load(y, np.float32, self.contexts)
+        with autograd.record():
+            outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
+        autograd.backward([l for l, _ in outs])
+        self.trainer.step(len(X))
+        return [(l, o, yb) for (l, o), yb in zip(outs, ys)]
 
     def _batch_stats(self, l, out, y):
         """Loss sum, correct at 0.5 and (book-compat) d2l's exact-equality count."""
@@ -183,7 +190,7 @@ class Fitter:
             progress = tqdm(total=len(batches), desc=f"{self.kind} epoch {epoch}", leave=False)
         # Dropout draws from MXNet's generator, whose state cannot be saved: reseeding
         # per epoch makes a resumed epoch identical to the uninterrupted one.
-        mx.random.seed(self.config.seed * 100003 + epoch)
+        mx.random.seed(self.config.seed * 100003 + epoch + self.seed_offset)
         start = time.perf_counter()
         sums, seen = self.train_epoch(batches, epoch, progress)
         train_seconds = time.perf_counter() - start

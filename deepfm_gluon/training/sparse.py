@@ -34,7 +34,7 @@ from mxnet import autograd, gluon
 
 from ..errors import DeepFMError
 from ..models.registry import BOOK_SETTINGS
-from .loop import SYNC_EVERY, Fitter, seed_everything
+from .loop import Fitter, seed_everything
 
 TABLES = ("embedding", "fc")
 
@@ -101,7 +101,7 @@ class SparseFitter(Fitter):
         self.small = [getattr(self.twin, t).weight for t in TABLES]
 
     def step(self, X, y):
-        """One compact step on a numpy batch; returns (loss, logits, labels) arrays."""
+        """One compact step on a numpy batch; returns [(loss, logits, labels)] like Fitter.step."""
         ctx = self.contexts[0]
         codes, uniq = pd.factorize(np.asarray(X).ravel())
         if len(X) != self.config.batch_size:
@@ -118,18 +118,5 @@ class SparseFitter(Fitter):
         self.trainer.step(len(X))
         self.tables.update([s.grad(ctx)[:len(uniq)].as_nd_ndarray() for s in self.small],
                            rows.as_nd_ndarray())
-        return loss, logits, yb
+        return [(loss, logits, yb)]
 
-    def train_epoch(self, batches, epoch, progress=None):
-        sums = {"loss": 0.0, "correct": 0.0, "d2l": 0.0}
-        pending, seen = [], 0
-        for batch_no, (X, y) in enumerate(batches, start=1):
-            loss, logits, yb = self.step(X, y)
-            pending.append((batch_no, [self._batch_stats(loss, logits, yb)]))
-            seen += len(X)
-            if len(pending) >= SYNC_EVERY:
-                self._drain(pending, sums, epoch)
-            if progress is not None:
-                progress.update(1)
-        self._drain(pending, sums, epoch)
-        return sums, seen
