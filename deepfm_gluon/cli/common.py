@@ -77,3 +77,12 @@ def load_data(args):
         if report.skipped:
             print("warning: " + report.summary())
     return split
+
+
+def reject_lr(args):
+    """Commands that train both models use each model's book rate; a single
+    --lr would silently apply to neither."""
+    if args.lr is not None:
+        from ..errors import DeepFMError
+        raise DeepFMError("--lr: this command trains each model with its book learning rate "
+                          "(FM 0.02, DeepFM 0.01); use `train --lr` for another rate")

@@ -1,7 +1,7 @@
 """`deepfm-gluon compare`: FM vs DeepFM with book settings, one table."""
 import os
 
-from .common import add_data_args, add_train_args, load_data, train_config
+from .common import add_data_args, add_train_args, load_data, reject_lr, train_config
 
 
 def add_parser(subparsers):
@@ -14,6 +14,7 @@ def add_parser(subparsers):
 
 def run(args):
     from ..experiments.compare import compare_models, format_table
+    reject_lr(args)
     split = load_data(args)
     config = train_config(args)
     rows, histories = compare_models(split, config, out_dir=args.out)

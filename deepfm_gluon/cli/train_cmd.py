@@ -1,6 +1,8 @@
 """`deepfm-gluon train`: one model, saved with everything needed to serve it."""
 import os
 
+from ..errors import DeepFMError
+
 from .common import add_data_args, add_train_args, load_data, positive_int, train_config
 
 
@@ -25,13 +27,12 @@ def add_parser(subparsers):
     p.set_defaults(run=run)
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
-                "book_compat", "num_factors", "mlp_dims", "out")
+                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore")
 
 
 def model_overrides(args):
     overrides = {"num_factors": args.num_factors}
     if args.mlp_dims is not None:
-        from ..errors import DeepFMError
         if args.model != "deepfm":
             raise DeepFMError("--mlp-dims applies to --model deepfm only")
         try:
@@ -55,7 +56,11 @@ def apply_resume(args):
 def run(args):
     from ..experiments.runner import train_model
     if args.resume:
+        if args.no_checkpoints:
+            raise DeepFMError("--resume and --no-checkpoints exclude each other")
         apply_resume(args)
+        if getattr(args, "sparse", False):
+            raise DeepFMError(f"{args.resume}: --sparse runs write no checkpoints to resume from")
     split = load_data(args)
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.out, "checkpoints")

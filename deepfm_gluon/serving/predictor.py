@@ -6,6 +6,7 @@ import mxnet as mx
 from ..data.reader import read_ctr_columns, read_text_lines
 from ..data.vocabulary import apply_field_mapping, field_offsets
 from ..errors import DataFormatError, ModelDirError
+from ..training.loop import predict_logits
 from ..training.metrics import accuracy_at, log_loss, roc_auc
 from .model_dir import load_model_dir
 
@@ -44,11 +45,7 @@ class Predictor:
 
     def predict_features(self, features):
         """Probabilities, exactly the saved net's output, one per row."""
-        out = []
-        for i in range(0, len(features), self.batch_size):
-            chunk = mx.np.array(features[i:i + self.batch_size], dtype=np.int32, ctx=self.ctx)
-            out.append(self.net(chunk).asnumpy().ravel())
-        return np.concatenate(out) if out else np.empty(0, dtype=np.float32)
+        return predict_logits(self.net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
         features, labels, report = self.read(path, strict)

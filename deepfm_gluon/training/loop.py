@@ -17,7 +17,7 @@ import time
 
 import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon, init
+from mxnet import autograd, gluon, init, npx
 
 from ..data.batches import BatchIterator, sequential_batches
 from ..errors import DeepFMError
@@ -112,6 +112,7 @@ class Fitter:
                                [str(c) for c in self.contexts], config.to_dict())
 
     def initialize(self):
+        npx.set_np()  # the blocks use numpy semantics, whoever calls fit
         seed_everything(self.config.seed)
         self.net.initialize(init.Xavier(), ctx=self.contexts, force_reinit=True)
         if self.config.hybridize:
@@ -119,7 +120,8 @@ class Fitter:
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
         lr = self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
         # Local updates keep optimizer states in this process, where checkpoints can reach them.
-        local = self.kvstore is None or "dist" not in str(self.kvstore)
+        kv_type = getattr(self.kvstore, "type", self.kvstore)
+        local = kv_type is None or "dist" not in str(kv_type)
         self.trainer = gluon.Trainer(self.net.collect_params(), self.config.optimizer,
                                      {"learning_rate": lr}, kvstore=self.kvstore,
                                      update_on_kvstore=False if local else None)
@@ -233,6 +235,10 @@ def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=No
     ``kvstore`` a dist KVStore, trains as one worker of a data-parallel job on
     its shard of ``train`` (see deepfm_gluon.distributed.worker; no checkpoints).
     """
+    if shard is not None and (resume or config.sparse):
+        raise DeepFMError("distributed training supports neither --resume nor --sparse yet")
+    if resume and checkpoint_dir is None:
+        raise DeepFMError("resume needs a checkpoint directory")
     if shard is not None:
         from ..distributed.worker import fit_shard
         return fit_shard(net, kind, train, test, config, log, kvstore, *shard, on_epoch=on_epoch)

@@ -48,10 +48,13 @@ def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
     (["evaluate", "--model-dir", "/no/such", "--data", "x"], "not a directory"),
     (["train", "--epochs", "0"], "expected a positive integer"),
     (["train", "--model", "fm", "--mlp-dims", "3,2"], "--mlp-dims applies to --model deepfm only"),
+    (["compare", "--lr", "0.1"], "book learning rate"),
+    (["train", "--resume", "/no/such/run"], "no checkpoint to resume from"),
+    (["train", "--resume", "/no/such/run", "--no-checkpoints"], "exclude each other"),
 ])
 def test_user_errors_are_one_line_without_traceback(argv, message, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "deepfm_gluon", *argv, "--data-dir", str(tmp_path)]
-                          if argv[0] == "train" else [sys.executable, "-m", "deepfm_gluon", *argv],
+                          if argv[0] in ("train", "compare") else [sys.executable, "-m", "deepfm_gluon", *argv],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode != 0
     assert message in proc.stderr and "Traceback" not in proc.stderr

@@ -86,3 +86,25 @@ def test_two_cpu_contexts_train(small_split):
     net = build_model("fm", small_split.train.field_dims)
     history = fit(net, "fm", small_split.train, small_split.test, config, log=None)
     assert history.devices == ["cpu(0)", "cpu(1)"] and onp.isfinite(history.last()["train_loss"])
+
+
+def test_fit_works_without_numpy_mode_set_by_the_caller(small_split):
+    """A library user who never called npx.set_np() still trains."""
+    from mxnet import npx
+    npx.reset_np()
+    try:
+        net = build_model("fm", small_split.train.field_dims)
+        history = fit(net, "fm", small_split.train, small_split.test, dataclasses.replace(QUICK, epochs=1), log=None)
+        assert onp.isfinite(history.last()["train_loss"])
+    finally:
+        npx.set_np()
+
+
+def test_unsupported_combinations_are_clear_errors(small_split):
+    from deepfm_gluon.errors import DeepFMError
+    net = build_model("fm", small_split.train.field_dims)
+    with pytest.raises(DeepFMError, match="resume needs a checkpoint directory"):
+        fit(net, "fm", small_split.train, small_split.test, QUICK, log=None, resume=True)
+    with pytest.raises(DeepFMError, match="neither --resume nor --sparse"):
+        fit(net, "fm", small_split.train, small_split.test, dataclasses.replace(QUICK, sparse=True),
+            log=None, shard=(0, 2), kvstore="dist_sync")
