@@ -110,7 +110,7 @@ class DistributedFitter(Fitter):
         scale = self.num_workers if self.sync else 1
         trainer = _GlobalBatchTrainer(
             self.net.collect_params(), self.config.optimizer,
-            {"learning_rate": self.trainer.learning_rate}, kvstore=self.kvstore,
+            {"learning_rate": self.learning_rate}, kvstore=self.kvstore,
             update_on_kvstore=not self.sync, batch_scale=scale)
         # Gluon sets up the kvstore inside the first step(), after that step's
         # backward, so the pull of rank 0's initial weights can run after the

@@ -5,8 +5,6 @@ import json
 import os
 import time
 
-from mxnet import npx
-
 from ..atomic import atomic_write_json
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
@@ -24,7 +22,6 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
     `deepfm-gluon launch` started and trains this worker's shard; only rank 0
     writes ``out_dir``.
     """
-    npx.set_np()
     shard, guard = None, contextlib.nullcontext()
     if isinstance(kvstore, str) and kvstore.startswith("dist"):
         from ..distributed.worker import exit_on_error, join_job

@@ -111,14 +111,23 @@ class Fitter:
         self.history = History(kind, "book-compat" if config.book_compat else "correct",
                                [str(c) for c in self.contexts], config.to_dict())
 
-    def initialize(self):
+    @property
+    def learning_rate(self):
+        """The configured rate, else the book's for this model kind."""
+        return self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
+
+    def init_net(self, contexts):
+        """Numpy mode, seeds, Xavier init and hybridization: every fitter starts so."""
         npx.set_np()  # the blocks use numpy semantics, whoever calls fit
         seed_everything(self.config.seed)
-        self.net.initialize(init.Xavier(), ctx=self.contexts, force_reinit=True)
+        self.net.initialize(init.Xavier(), ctx=contexts, force_reinit=True)
         if self.config.hybridize:
             self.net.hybridize(static_alloc=True, static_shape=True)
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
-        lr = self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
+
+    def initialize(self):
+        self.init_net(self.contexts)
+        lr = self.learning_rate
         # Local updates keep optimizer states in this process, where checkpoints can reach them.
         kv_type = getattr(self.kvstore, "type", self.kvstore)
         local = kv_type is None or "dist" not in str(kv_type)

@@ -33,8 +33,7 @@ import pandas as pd
 from mxnet import autograd, gluon
 
 from ..errors import DeepFMError
-from ..models.registry import BOOK_SETTINGS
-from .loop import Fitter, seed_everything
+from .loop import Fitter
 
 TABLES = ("embedding", "fc")
 
@@ -79,8 +78,7 @@ class SparseFitter(Fitter):
         if self.config.book_compat:
             raise DeepFMError("sparse updates do not combine with --book-compat")
         ctx = self.contexts[0]
-        seed_everything(self.config.seed)
-        self.net.initialize(mx.init.Xavier(), ctx=ctx, force_reinit=True)
+        self.init_net([ctx])
         self.rows = self.config.batch_size * self.net.num_fields
         self.twin = compact_twin(self.net, self.rows)
         for name in TABLES:  # the compact tables are overwritten every step
@@ -88,10 +86,8 @@ class SparseFitter(Fitter):
         from ..models import LogitView
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
-            self.net.hybridize(static_alloc=True, static_shape=True)
-            self.logit_net.hybridize(static_alloc=True, static_shape=True)
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
-        lr = self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
+        lr = self.learning_rate
         dense = {k: p for k, p in self.twin.collect_params().items()
                  if not any(p is getattr(self.twin, t).weight for t in TABLES)}
         self.trainer = gluon.Trainer(dense, self.config.optimizer, {"learning_rate": lr},
