@@ -34,7 +34,7 @@ def ours_e2e(train_path, test_path, epochs, batch_size, seed=0):
     from ..data.ctr_dataset import CTRDataset
     from ..models import build_model
     from ..training.config import TrainConfig
-    from ..training.loop import fit
+    from ..training.driver import fit
     _set_np()
     start = time.perf_counter()
     train = CTRDataset(train_path)

@@ -1,36 +1,26 @@
 """The `deepfm-gluon` command: subcommands, and one clear line per user error."""
-import argparse
+import importlib
 import sys
 
-from .. import __version__
-from . import bench_cmd, compare_cmd, experiment_cmds, launch_cmd, serve_cmd, train_cmd
+from ..errors import DeepFMError
+from .parser import build_parser
 
-SUBCOMMANDS = [
-    train_cmd.add_parser,
-    serve_cmd.add_parsers,
-    compare_cmd.add_parser,
-    experiment_cmds.add_parsers,
-    launch_cmd.add_parser,
-    bench_cmd.add_parser,
-]
+__all__ = ["build_parser", "main"]
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="deepfm-gluon",
-        description="DeepFM and FM from d2l.ai, in MXNet/Gluon: train, evaluate, predict, compare.")
-    parser.add_argument("--version", action="version", version=f"deepfm-gluon {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in SUBCOMMANDS:
-        add(subparsers)
-    return parser
+def load_handler(name):
+    """The function 'module:function' in cli/. Command modules import MXNet and
+    the library; importing them only here keeps `--help` fast."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
 
 
 def main(argv=None):
-    from ..errors import DeepFMError
+    """Run ``deepfm-gluon ARGV`` (a list of strings; None: sys.argv[1:]); returns
+    the exit code: 0 done, 2 a user error (printed as one line), 130 interrupted."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args) or 0
+        return load_handler(args.handler)(args) or 0
     except DeepFMError as err:
         print(f"deepfm-gluon {args.command}: error: {err}", file=sys.stderr)
         return 2

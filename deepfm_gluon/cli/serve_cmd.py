@@ -3,24 +3,11 @@ import json
 
 import numpy as np
 
-
-def add_parsers(subparsers):
-    p = subparsers.add_parser("evaluate", help="AUC, logloss and accuracy of a saved model on a file")
-    p.add_argument("--model-dir", required=True)
-    p.add_argument("--data", required=True, help="a file in the training format (label first)")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--strict", action="store_true")
-    p.set_defaults(run=run_evaluate)
-    p = subparsers.add_parser("predict", help="one click probability per input line")
-    p.add_argument("--model-dir", required=True)
-    p.add_argument("--input", required=True, help="lines with or without the label column")
-    p.add_argument("--output", required=True)
-    p.add_argument("--strict", action="store_true")
-    p.set_defaults(run=run_predict)
+from ..atomic import atomic_write
+from ..serving.predictor import Predictor
 
 
 def run_evaluate(args):
-    from ..serving.predictor import Predictor
     scores = Predictor(args.model_dir).evaluate_file(args.data, strict=args.strict)
     if args.json:
         print(json.dumps(scores, indent=1))
@@ -32,8 +19,6 @@ def run_evaluate(args):
 
 
 def run_predict(args):
-    from ..atomic import atomic_write
-    from ..serving.predictor import Predictor
     predictor = Predictor(args.model_dir)
     features, _, report = predictor.read(args.input, strict=args.strict)
     probs = predictor.predict_features(features)

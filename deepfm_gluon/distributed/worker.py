@@ -24,23 +24,25 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon
 
+from .. import gluon_compat
 from ..data.batches import BatchIterator
 from ..errors import DeepFMError
+from ..training.config import KVSTORES, is_dist_kvstore
+from ..training.driver import train_epochs
 from ..training.loop import Fitter
 from .sharding import per_worker_batch, shard_dataset
 
-DIST_KVSTORES = ("dist_sync", "dist_async")
+DIST_KVSTORES = tuple(k for k in KVSTORES if is_dist_kvstore(k))
 # Kvstore key for summing epoch metrics over workers; the Trainer uses 0..P-1.
 METRICS_KEY = 1 << 24
 LAUNCH_HINT = "start it with: deepfm-gluon launch --workers N --servers M -- train ..."
 
 
-def is_distributed(kvstore):
-    return isinstance(kvstore, str) and kvstore.startswith("dist")
-
-
 def join_job(kvstore_type, global_batch=None):
     """Create the dist kvstore (connects to the scheduler); returns (kv, rank, num_workers).
+
+    ``kvstore_type``: 'dist_sync' or 'dist_async'; ``global_batch``: the
+    batch summed over all workers (checked to split evenly).
 
     Checks the DMLC_* environment first: without it MXNet would wait for a
     scheduler that does not exist.
@@ -97,7 +99,12 @@ class _GlobalBatchTrainer(gluon.Trainer):
 
 
 class DistributedFitter(Fitter):
-    """A Fitter for one worker of a dist kvstore job (see the module doc)."""
+    """A Fitter for one worker of a dist kvstore job (see the module doc).
+
+    ``kv``: the job's KVStore (from ``join_job``; a 'local' one trains like a
+    one-worker job); ``rank``: this worker, 0..num_workers-1. It trains on its
+    shard of the training set with ``config.batch_size // num_workers`` rows a step.
+    """
 
     def __init__(self, net, kind, config, kv, rank, num_workers):
         super().__init__(net, kind, config, kvstore=kv)
@@ -105,8 +112,9 @@ class DistributedFitter(Fitter):
         self.sync = "async" not in kv.type
 
     def initialize(self):
-        super().initialize()
-        # Same optimizer and rate as the base Fitter chose; only kvstore use differs.
+        """Initialize like every fitter, then set the kvstore up before any forward pass."""
+        self.init_net(self.contexts)
+        # Same optimizer and rate as the base Fitter; only kvstore use differs.
         scale = self.num_workers if self.sync else 1
         trainer = _GlobalBatchTrainer(
             self.net.collect_params(), self.config.optimizer,
@@ -116,12 +124,10 @@ class DistributedFitter(Fitter):
         # backward, so the pull of rank 0's initial weights can run after the
         # first gradient push to the same key and return a gradient sum as the
         # weights (seen: 1 job in 6 under load, workers diverged). Set it up
-        # here, before any forward pass, and wait. These are Gluon 1.x
-        # internals; the rescale must be final before the optimizer is sent.
+        # here, before any forward pass, and wait. The rescale must be final
+        # before the optimizer is sent.
         per_worker = self.config.batch_size // self.num_workers
-        trainer._check_and_rescale_grad(trainer._scale / (per_worker * scale))
-        trainer._init_kvstore()
-        trainer._init_params()
+        gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (per_worker * scale))
         if self.sync:
             self.kvstore.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
         mx.nd.waitall()
@@ -129,6 +135,13 @@ class DistributedFitter(Fitter):
         # Every worker was seeded alike (same initial weights); dropout must
         # not draw the same masks on every worker's half of the batch.
         self.seed_offset = 1000003 * self.rank  # the per-epoch reseed adds it
+
+    def make_batches(self, train):
+        """This worker's shard of ``train``, in per-worker batches, its own shuffle."""
+        shard = shard_dataset(train, self.rank, self.num_workers)
+        batch = per_worker_batch(self.config.batch_size, self.num_workers)
+        return BatchIterator(shard.features, shard.labels, batch, shuffle=True,
+                             last_batch="rollover", seed=self.config.seed + self.rank)
 
     def train_epoch(self, batches, epoch, progress=None):
         sums, seen = super().train_epoch(batches, epoch, progress)
@@ -151,27 +164,23 @@ def parameter_digest(net):
     """sha256 over every parameter's bytes, by structural name (as in
     save_parameters): equal digests on all workers mean identical models."""
     digest = hashlib.sha256()
-    for name, param in sorted(net._collect_params_with_prefix().items()):
+    for name, param in sorted(gluon_compat.params_by_structural_name(net).items()):
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(param.data().asnumpy()).tobytes())
     return digest.hexdigest()
 
 
-def fit_shard(net, kind, train, test, config, log, kv, rank, num_workers, on_epoch=None):
-    """``fit`` for one worker: its shard, the per-worker batch, a global step."""
-    shard = shard_dataset(train, rank, num_workers)
-    batch = per_worker_batch(config.batch_size, num_workers)
+def train_worker(fitter, train, test, log=print, on_epoch=None):
+    """Train a DistributedFitter (not yet initialized) for ``config.epochs``
+    epochs on its shard of ``train``; every worker scores the whole ``test``.
+    Logs the shard and, at the end, the parameters' digest; returns the History."""
+    kv_type, rank, workers = fitter.kvstore.type, fitter.rank, fitter.num_workers
     if log is not None:
-        log(f"{kv.type} worker rank {rank} of {num_workers}: {len(shard)} of {len(train.labels)} "
-            f"training rows, batch {batch} per worker x {num_workers} = {config.batch_size}")
-    fitter = DistributedFitter(net, kind, config, kv, rank, num_workers)
-    fitter.initialize()
-    batches = BatchIterator(shard.features, shard.labels, batch, shuffle=True,
-                            last_batch="rollover", seed=config.seed + rank)
-    for epoch in range(1, config.epochs + 1):
-        record = fitter.run_epoch(epoch, batches, test, log)
-        if on_epoch is not None:
-            on_epoch(fitter, record)
+        per_worker = fitter.config.batch_size // workers
+        log(f"{kv_type} worker rank {rank} of {workers}: {len(train.labels) // workers} of "
+            f"{len(train.labels)} training rows, batch {per_worker} per worker x {workers} "
+            f"= {fitter.config.batch_size}")
+    history = train_epochs(fitter, train, test, log=log, on_epoch=on_epoch)
     if log is not None:
-        log(f"{kv.type} worker rank {rank}: parameters sha256 {parameter_digest(net)}")
-    return fitter.history
+        log(f"{kv_type} worker rank {rank}: parameters sha256 {parameter_digest(fitter.net)}")
+    return history

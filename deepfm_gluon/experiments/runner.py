@@ -1,45 +1,75 @@
 """One training run from data to a model directory: what `train` and the
-notebooks call, and what compare/reproduce/sweep repeat."""
+notebooks call, and what compare/reproduce/sweep repeat.
+
+This is where the fitter is chosen: ``Fitter`` (dense, this process's
+devices), ``SparseFitter`` (row-sparse embedding updates) or, on a dist
+kvstore, a ``DistributedFitter`` for this worker, driven by the worker loop.
+"""
 import contextlib
 import json
 import os
 import time
 
 from ..atomic import atomic_write_json
+from ..distributed.worker import DistributedFitter, exit_on_error, join_job, train_worker
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
-from ..training.loop import fit
+from ..training.config import RunSpec
+from ..training.driver import train_epochs
+from ..training.loop import Fitter
 from ..training.plotting import plot_histories
+from ..training.sparse import SparseFitter
 
 
 def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print,
                 checkpoint_dir=None, resume=False, run_args=None, kvstore="device"):
-    """Train ``kind`` on ``split`` (a DataSplit); returns (net, history, seconds).
+    """Train ``kind`` ('fm'/'deepfm') on ``split`` (a DataSplit: .train and
+    .test data sets with int (n, num_fields) features, (n,) labels, field_dims)
+    with ``config`` (a TrainConfig); returns (net, History, seconds).
 
     With ``out_dir``, writes model.params, meta.json, mapping.json,
     history.json and curves.png there. ``checkpoint_dir``/``resume``: see
-    ``fit``. ``kvstore`` 'dist_sync'/'dist_async' joins the job
-    `deepfm-gluon launch` started and trains this worker's shard; only rank 0
-    writes ``out_dir``.
+    ``training.driver.train_epochs``. ``kvstore`` 'dist_sync'/'dist_async'
+    joins the job `deepfm-gluon launch` started and trains this worker's
+    shard; only rank 0 writes ``out_dir``.
     """
-    shard, guard = None, contextlib.nullcontext()
-    if isinstance(kvstore, str) and kvstore.startswith("dist"):
-        from ..distributed.worker import exit_on_error, join_job
-        kvstore, rank, num_workers = join_job(kvstore, config.batch_size)
-        shard, guard = (rank, num_workers), exit_on_error()
+    spec = RunSpec(model=kind, config=config, model_overrides=dict(model_overrides or {}),
+                   kvstore=kvstore, checkpoint_dir=checkpoint_dir, resume=resume, out_dir=out_dir)
+    return run(spec, split, log=log, run_args=run_args)
+
+
+def run(spec, split, log=print, run_args=None):
+    """Carry out a RunSpec on ``split`` (validated first); returns (net, History, seconds)."""
+    spec.validate()
+    net = build_model(spec.model, split.train.field_dims, **spec.model_overrides)
+    fitter = choose_fitter(spec, net)  # a distributed one joins the job here
+    guard = exit_on_error() if spec.distributed else contextlib.nullcontext()
     with guard:  # a failed dist worker must exit at once, not hang at exit
-        net = build_model(kind, split.train.field_dims, **(model_overrides or {}))
         start = time.perf_counter()
-        history = fit(net, kind, split.train, split.test, config, log=log, kvstore=kvstore,
-                      shard=shard, checkpoint_dir=checkpoint_dir if shard is None else None,
-                      resume=resume, run_args=run_args)
+        if spec.distributed:
+            history = train_worker(fitter, split.train, split.test, log=log)
+        else:
+            history = train_epochs(fitter, split.train, split.test, log=log,
+                                   checkpoint_dir=spec.checkpoint_dir, resume=spec.resume,
+                                   run_args=run_args)
         seconds = time.perf_counter() - start
-        if out_dir is not None and (shard is None or shard[0] == 0):
-            save_outputs(out_dir, net, kind, split, history, seconds)
+        rank = fitter.rank if spec.distributed else 0
+        if spec.out_dir is not None and rank == 0:
+            save_outputs(spec.out_dir, net, spec.model, split, history, seconds)
     return net, history, seconds
 
 
+def choose_fitter(spec, net):
+    """The fitter for ``spec``: distributed (joins the kvstore job), sparse or dense."""
+    if spec.distributed:
+        kv, rank, num_workers = join_job(spec.kvstore, spec.config.batch_size)
+        return DistributedFitter(net, spec.model, spec.config, kv, rank, num_workers)
+    fitter_class = SparseFitter if spec.config.sparse else Fitter
+    return fitter_class(net, spec.model, spec.config, kvstore=spec.kvstore)
+
+
 def save_outputs(out_dir, net, kind, split, history, seconds):
+    """The model directory (serving/model_dir.py) plus history.json and curves.png."""
     extra = {"mode": history.mode, "data": split.name, "train_config": history.config,
              "skip_reports": [split.train.skip_report.to_dict(), split.test.skip_report.to_dict()],
              "train_seconds": seconds}

@@ -7,7 +7,7 @@ import os
 import mxnet as mx
 from mxnet import npx
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import atomic_write, atomic_write_json
 from ..errors import ModelDirError
 from ..models import MODEL_KINDS

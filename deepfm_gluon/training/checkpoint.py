@@ -18,8 +18,10 @@ import tempfile
 
 import mxnet as mx
 
+from .. import gluon_compat
 from ..atomic import atomic_write_json
 from ..errors import DeepFMError
+from .history import History
 
 FORMAT_VERSION = 1
 LATEST = "latest.json"
@@ -28,7 +30,7 @@ KEEP = 2
 
 def _updater_payload(trainer):
     arrays, layout = {}, []
-    for u, updater in enumerate(trainer._updaters):
+    for u, updater in enumerate(gluon_compat.trainer_updaters(trainer)):
         entries = {}
         for idx, state in updater.states.items():
             parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
@@ -37,14 +39,14 @@ def _updater_payload(trainer):
             entries[str(idx)] = {"kind": "tuple" if isinstance(state, (tuple, list)) else
                                  ("none" if state is None else "array"), "parts": len(parts)}
         layout.append(entries)
-    optimizer = trainer._optimizer
+    optimizer = gluon_compat.trainer_optimizer(trainer)
     counts = {str(dev): {str(k): int(v) for k, v in c.items()}
-              for dev, c in optimizer._all_index_update_counts.items()}
+              for dev, c in gluon_compat.update_counts(optimizer).items()}
     return arrays, {"updaters": layout, "num_update": int(optimizer.num_update), "counts": counts}
 
 
 def _restore_updaters(trainer, arrays, meta, contexts):
-    for u, (updater, entries) in enumerate(zip(trainer._updaters, meta["updaters"])):
+    for u, (updater, entries) in enumerate(zip(gluon_compat.trainer_updaters(trainer), meta["updaters"])):
         ctx = contexts[min(u, len(contexts) - 1)]
         for idx_text, entry in entries.items():
             idx = int(idx_text)
@@ -52,11 +54,10 @@ def _restore_updaters(trainer, arrays, meta, contexts):
             updater.states[idx] = (tuple(parts) if entry["kind"] == "tuple" else
                                    parts[0] if entry["kind"] == "array" else None)
             updater.states_synced[idx] = True
-    optimizer = trainer._optimizer
+    optimizer = gluon_compat.trainer_optimizer(trainer)
     optimizer.num_update = meta["num_update"]
-    optimizer._all_index_update_counts = {int(d): {int(k): v for k, v in c.items()}
-                                          for d, c in meta["counts"].items()}
-    optimizer._index_update_count = optimizer._all_index_update_counts.setdefault(0, {})
+    gluon_compat.set_update_counts(optimizer, {int(d): {int(k): v for k, v in c.items()}
+                                               for d, c in meta["counts"].items()})
 
 
 def save_checkpoint(folder, fitter, batches, run_args=None):
@@ -115,7 +116,6 @@ def read_latest(folder):
 
 def restore_checkpoint(folder, fitter, batches):
     """Load the latest checkpoint into an initialized fitter; returns its epoch."""
-    from .loop import History
     path, state = read_latest(folder)
     if state["kind"] != fitter.kind:
         raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")

@@ -10,8 +10,11 @@ What differs from the book, and why:
 - the loss is read back every few batches, not after every one, so the
   engine keeps working while Python prepares the next batch; a non-finite
   loss still stops training naming its epoch and batch.
+
+A Fitter trains one epoch at a time; training/driver.py runs the epochs
+(checkpoints, resume) and the caller picks the Fitter (dense here, sparse in
+training/sparse.py, one worker of a kvstore job in distributed/worker.py).
 """
-import dataclasses
 import random
 import time
 
@@ -23,7 +26,9 @@ from ..data.batches import BatchIterator, sequential_batches
 from ..errors import DeepFMError
 from ..models import LogitView
 from ..models.registry import BOOK_SETTINGS
+from .config import is_dist_kvstore
 from .contexts import parse_contexts
+from .history import History
 from .metrics import accuracy_at, d2l_accuracy, log_loss_from_logits, roc_auc, sigmoid
 
 SYNC_EVERY = 8
@@ -31,27 +36,6 @@ SYNC_EVERY = 8
 
 class TrainingDiverged(DeepFMError):
     """The loss became NaN or infinite."""
-
-
-@dataclasses.dataclass
-class History:
-    """Per-epoch records plus what produced them; JSON-ready via ``to_dict``."""
-
-    model: str
-    mode: str
-    devices: list
-    config: dict
-    epochs: list = dataclasses.field(default_factory=list)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data):
-        return cls(**data)
-
-    def last(self):
-        return self.epochs[-1] if self.epochs else {}
 
 
 def seed_everything(seed):
@@ -84,13 +68,19 @@ def _load(batch, dtype, contexts):
 
 
 def predict_logits(logit_net, features, ctx, batch_size=8192):
-    """Logits for every row of ``features`` (n, fields), in order, as numpy."""
+    """Logits for every row, in order.
+
+    ``logit_net``: a Block returning logits (e.g. ``LogitView(net)``);
+    ``features``: int (n, num_fields) feature indices (numpy); ``ctx``: an
+    mx.Context. Returns float32 numpy (n,) logits (empty for n == 0)."""
     outputs = [logit_net(_as_index(chunk, ctx)) for chunk in sequential_batches(features, batch_size)]
     return np.concatenate([o.asnumpy().ravel() for o in outputs]) if outputs else np.empty(0)
 
 
 def evaluate(logit_net, features, labels, ctx, batch_size=8192):
-    """AUC, logloss and accuracy at 0.5 (plus d2l's "accuracy") on a data set."""
+    """Scores of ``logit_net`` on int (n, num_fields) ``features`` with 0/1
+    (n,) ``labels``: a dict of floats 'auc', 'logloss', 'acc' (at 0.5) and
+    'd2l_acc' (d2l's exact-equality "accuracy")."""
     logits = predict_logits(logit_net, features, ctx, batch_size)
     probs = sigmoid(logits)
     return {"auc": roc_auc(labels, probs), "logloss": log_loss_from_logits(labels, logits),
@@ -98,7 +88,14 @@ def evaluate(logit_net, features, labels, ctx, batch_size=8192):
 
 
 class Fitter:
-    """Owns one training run: the nets, the trainer, the batch order."""
+    """Trains one model, an epoch at a time, on this process's devices.
+
+    ``net``: an FM/DeepFM Block (uninitialized is fine); ``kind``: 'fm' or
+    'deepfm' (picks the book's rate when ``config.lr`` is None); ``config``:
+    a TrainConfig; ``kvstore``: 'device', 'local' or a local KVStore.
+    Call ``initialize()``, then ``run_epoch`` per epoch; ``history`` holds
+    the records. Optimizer states stay in this process (checkpoints read them).
+    """
 
     def __init__(self, net, kind, config, kvstore="device"):
         self.net, self.kind, self.config = net, kind, config
@@ -126,14 +123,20 @@ class Fitter:
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
 
     def initialize(self):
+        """Initialize the parameters and create the Trainer."""
+        if is_dist_kvstore(self.kvstore):
+            raise DeepFMError("a dist kvstore needs distributed.worker.DistributedFitter")
         self.init_net(self.contexts)
-        lr = self.learning_rate
         # Local updates keep optimizer states in this process, where checkpoints can reach them.
-        kv_type = getattr(self.kvstore, "type", self.kvstore)
-        local = kv_type is None or "dist" not in str(kv_type)
         self.trainer = gluon.Trainer(self.net.collect_params(), self.config.optimizer,
-                                     {"learning_rate": lr}, kvstore=self.kvstore,
-                                     update_on_kvstore=False if local else None)
+                                     {"learning_rate": self.learning_rate}, kvstore=self.kvstore,
+                                     update_on_kvstore=False)
+
+    def make_batches(self, train):
+        """The shuffled, rollover batch order over ``train`` (.features int
+        (n, num_fields), .labels (n,)) that ``run_epoch`` consumes."""
+        return BatchIterator(train.features, train.labels, self.config.batch_size, shuffle=True,
+                             last_batch="rollover", seed=self.config.seed)
 
     def _train_forward(self, X, y):
         """Loss and the shard's output: probabilities in book-compat mode, logits otherwise."""
@@ -159,8 +162,8 @@ class Fitter:
         return sums, seen
 
     def step(self, X, y):
-        """One optimizer step on a numpy batch, split over the contexts;
-        returns (loss, output, label) per shard for the epoch's numbers."""
+        """One optimizer step on a numpy batch (X int (b, num_fields), y (b,)),
+        split over the contexts; returns (loss, output, label) per shard."""
         xs, ys = _load(X, np.int32, self.contexts), _load(y, np.float32, self.contexts)
         with autograd.record():
             outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
@@ -194,10 +197,12 @@ class Fitter:
                                        "the previous checkpoint is kept")
 
     def run_epoch(self, epoch, batches, test, log=None):
-        """Train one epoch, evaluate, append and return the record."""
+        """Train one epoch over ``batches`` (from ``make_batches``), score on
+        ``test`` (.features, .labels), append the record (a dict) to
+        ``history`` and return it; ``log(line)`` gets a one-line summary."""
         progress = None
-        if self.config.progress:  # tqdm.auto costs ~40 ms to import; none when unused
-            from tqdm.auto import tqdm
+        if self.config.progress:
+            from tqdm.auto import tqdm  # imported here to keep start-up fast: ~40 ms, often unused
             progress = tqdm(total=len(batches), desc=f"{self.kind} epoch {epoch}", leave=False)
         # Dropout draws from MXNet's generator, whose state cannot be saved: reseeding
         # per epoch makes a resumed epoch identical to the uninterrupted one.
@@ -231,46 +236,3 @@ def format_epoch(kind, r, total_epochs):
     if "book_train_acc" in r:
         line += f" | book: train acc {r['book_train_acc']:.3f}, test acc {r['book_test_acc']:.3f}"
     return line
-
-
-def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,
-        checkpoint_dir=None, resume=False, run_args=None, shard=None):
-    """Train ``net`` on ``train`` (needs .features/.labels), score on ``test``.
-
-    Returns the History. With ``checkpoint_dir``, a checkpoint is written
-    after every epoch (``run_args`` go into it, for resuming from the CLI);
-    ``resume=True`` continues from the latest one there. ``on_epoch(fitter,
-    record)`` runs after each epoch. ``shard=(rank, num_workers)``, with
-    ``kvstore`` a dist KVStore, trains as one worker of a data-parallel job on
-    its shard of ``train`` (see deepfm_gluon.distributed.worker; no checkpoints).
-    """
-    if shard is not None and (resume or config.sparse):
-        raise DeepFMError("distributed training supports neither --resume nor --sparse yet")
-    if resume and checkpoint_dir is None:
-        raise DeepFMError("resume needs a checkpoint directory")
-    if shard is not None:
-        from ..distributed.worker import fit_shard
-        return fit_shard(net, kind, train, test, config, log, kvstore, *shard, on_epoch=on_epoch)
-    from .checkpoint import restore_checkpoint, save_checkpoint
-    if config.sparse:
-        from .sparse import SparseFitter as fitter_class
-        if checkpoint_dir is not None:
-            raise DeepFMError("checkpoints do not cover --sparse training yet (its embedding "
-                              "optimizer states live outside the Trainer); use --no-checkpoints")
-    else:
-        fitter_class = Fitter
-    fitter = fitter_class(net, kind, config, kvstore=kvstore)
-    fitter.initialize()
-    batches = BatchIterator(train.features, train.labels, config.batch_size, shuffle=True,
-                            last_batch="rollover", seed=config.seed)
-    done = restore_checkpoint(checkpoint_dir, fitter, batches) if resume else 0
-    if resume and log is not None:
-        log(f"resumed from {checkpoint_dir} after epoch {done}")
-    for epoch in range(done + 1, config.epochs + 1):
-        record = fitter.run_epoch(epoch, batches, test, log)
-        if checkpoint_dir is not None:
-            fitter.check_finite_parameters(epoch)
-            save_checkpoint(checkpoint_dir, fitter, batches, run_args)
-        if on_epoch is not None:
-            on_epoch(fitter, record)
-    return fitter.history

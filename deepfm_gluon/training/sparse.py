@@ -29,10 +29,12 @@ are unchanged. One device only.
 """
 import mxnet as mx
 import numpy as np
-import pandas as pd
 from mxnet import autograd, gluon
 
+from .. import gluon_compat
 from ..errors import DeepFMError
+from ..models import LogitView
+from .config import RunSpec
 from .loop import Fitter
 
 TABLES = ("embedding", "fc")
@@ -46,7 +48,7 @@ def compact_twin(net, rows):
     per_field = -(-rows // num_fields)
     config["field_dims"] = [per_field] * num_fields
     twin = type(net)(**config)
-    for name in list(net._children):
+    for name in gluon_compat.child_block_names(net):
         if name not in TABLES:
             setattr(twin, name, getattr(net, name))
     return twin
@@ -73,17 +75,17 @@ class SparseFitter(Fitter):
     """``Fitter`` with compact-twin steps and lazy row updates of the tables."""
 
     def initialize(self):
-        if len(self.contexts) != 1:
-            raise DeepFMError("sparse updates run on one device; pass --devices cpu or gpu(0)")
-        if self.config.book_compat:
-            raise DeepFMError("sparse updates do not combine with --book-compat")
+        """Initialize the model, build its compact twin and the two optimizers.
+        Its options (one device, no book-compat) are RunSpec's to check."""
+        RunSpec(model=self.kind, config=self.config).validate()
+        import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
+        self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
         ctx = self.contexts[0]
         self.init_net([ctx])
         self.rows = self.config.batch_size * self.net.num_fields
         self.twin = compact_twin(self.net, self.rows)
         for name in TABLES:  # the compact tables are overwritten every step
             getattr(self.twin, name).initialize(mx.init.Zero(), ctx=ctx, force_reinit=True)
-        from ..models import LogitView
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
@@ -99,7 +101,7 @@ class SparseFitter(Fitter):
     def step(self, X, y):
         """One compact step on a numpy batch; returns [(loss, logits, labels)] like Fitter.step."""
         ctx = self.contexts[0]
-        codes, uniq = pd.factorize(np.asarray(X).ravel())
+        codes, uniq = self.factorize(np.asarray(X).ravel())
         if len(X) != self.config.batch_size:
             raise DeepFMError(f"sparse updates need full batches of {self.config.batch_size}")
         rows = mx.np.array(uniq, dtype=np.int64, ctx=ctx)

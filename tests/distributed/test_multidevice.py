@@ -9,16 +9,17 @@ design).
 import numpy as np
 import pytest
 
+from deepfm_gluon import gluon_compat
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training.config import TrainConfig
-from deepfm_gluon.training.loop import fit
+from deepfm_gluon.training.driver import fit
 
 
 def _train(kind, split, devices, **model):
     net = build_model(kind, split.train.field_dims, **model)
     config = TrainConfig(epochs=2, batch_size=512, devices=devices, progress=False)
     history = fit(net, kind, split.train, split.test, config, log=None)
-    return {name: p.data().asnumpy() for name, p in net._collect_params_with_prefix().items()}, history
+    return {name: p.data().asnumpy() for name, p in gluon_compat.params_by_structural_name(net).items()}, history
 
 
 @pytest.mark.parametrize("kind, model", [("fm", {}), ("deepfm", {"drop_rate": 0.0})])

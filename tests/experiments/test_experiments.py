@@ -8,7 +8,7 @@ import numpy as onp
 from deepfm_gluon.experiments.reproduce import SeedRuns, epochs_to_reach, judge_claims, reproduce
 from deepfm_gluon.experiments.sweep import run_sweep, sweep_variants
 from deepfm_gluon.training import TrainConfig
-from deepfm_gluon.training.loop import History
+from deepfm_gluon.training.history import History
 
 QUICK = TrainConfig(epochs=2, progress=False)
 

@@ -12,6 +12,7 @@ import mxnet as mx
 import numpy as onp
 import pytest
 
+from deepfm_gluon import gluon_compat
 from deepfm_gluon.errors import DeepFMError
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training import TrainConfig, fit
@@ -21,7 +22,7 @@ CONFIG = TrainConfig(epochs=4, progress=False)
 
 
 def params_of(net):
-    return {k: p.data().asnumpy() for k, p in net._collect_params_with_prefix().items()}
+    return {k: p.data().asnumpy() for k, p in gluon_compat.params_by_structural_name(net).items()}
 
 
 def test_resume_in_process_is_bit_exact(small_split, tmp_path):

@@ -7,6 +7,7 @@ import numpy as onp
 import pytest
 from mxnet import gluon, np
 
+from deepfm_gluon import gluon_compat
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training import TrainConfig, fit
 from deepfm_gluon.training.contexts import parse_contexts
@@ -16,7 +17,7 @@ QUICK = TrainConfig(epochs=2, progress=False)
 
 
 def params_of(net):
-    return {k: p.data().asnumpy() for k, p in net._collect_params_with_prefix().items()}
+    return {k: p.data().asnumpy() for k, p in gluon_compat.params_by_structural_name(net).items()}
 
 
 def test_no_gpu_falls_back_to_cpu():
@@ -107,4 +108,6 @@ def test_unsupported_combinations_are_clear_errors(small_split):
         fit(net, "fm", small_split.train, small_split.test, QUICK, log=None, resume=True)
     with pytest.raises(DeepFMError, match="neither --resume nor --sparse"):
         fit(net, "fm", small_split.train, small_split.test, dataclasses.replace(QUICK, sparse=True),
-            log=None, shard=(0, 2), kvstore="dist_sync")
+            log=None, kvstore="dist_sync")
+    with pytest.raises(DeepFMError, match="DistributedFitter"):  # a dist kvstore needs its fitter
+        Fitter(net, "fm", QUICK, kvstore="dist_sync").initialize()

@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 from mxnet import npx
 
+from deepfm_gluon import gluon_compat
 from deepfm_gluon.data.batches import BatchIterator
 from deepfm_gluon.errors import DeepFMError
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training.config import TrainConfig
-from deepfm_gluon.training.loop import Fitter, fit
+from deepfm_gluon.training.driver import fit
+from deepfm_gluon.training.loop import Fitter
 from deepfm_gluon.training.sparse import SparseFitter
 
 DIMS = [70, 50, 110, 30]
@@ -21,7 +23,7 @@ def data(n=64, seed=0):
 
 
 def params(net):
-    return {k: v.data().asnumpy().copy() for k, v in net._collect_params_with_prefix().items()}
+    return {k: v.data().asnumpy().copy() for k, v in gluon_compat.params_by_structural_name(net).items()}
 
 
 def train(cls, kind, optimizer, epochs=1, batches=None, **model):

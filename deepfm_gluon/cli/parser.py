@@ -1,0 +1,204 @@
+"""Every subcommand's flags, as argparse parsers, and nothing else.
+
+Building the parser imports no command implementation, no MXNet and no
+numpy: `deepfm-gluon --help` and `deepfm-gluon COMMAND --help` answer at
+once. Each subcommand names its handler as 'module:function' in cli/;
+cli/main.py imports it only to run it.
+"""
+import argparse
+import os
+
+from ..version import __version__
+
+KVSTORE_CHOICES = ["device", "local", "dist_sync", "dist_async"]  # training.config.KVSTORES
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def add_data_args(parser):
+    parser.add_argument("--data", default="synthetic",
+                        help="'synthetic' (offline default), 'ctr' (the book's data; downloaded "
+                             "if absent), a directory with train.csv and test.csv, or criteo:PATH "
+                             "(a Criteo file; last 10%% of lines held out; see docs/criteo.md)")
+    parser.add_argument("--hash-buckets", type=positive_int, default=None,
+                        help="criteo:PATH only: hash each field into this many rows instead of "
+                             "the book's min-count vocabulary")
+    parser.add_argument("--data-dir", default=None,
+                        help="cache folder for data sets (default: $DEEPFM_GLUON_DATA, else ../data)")
+    parser.add_argument("--strict", action="store_true",
+                        help="stop at the first malformed line instead of counting and skipping it")
+
+
+def add_train_args(parser, epochs=30):
+    parser.add_argument("--epochs", type=positive_int, default=epochs)
+    parser.add_argument("--batch-size", type=positive_int, default=2048)
+    parser.add_argument("--lr", type=positive_float, default=None,
+                        help="learning rate (default: the book's, DeepFM 0.01, FM 0.02)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--devices", default=None,
+                        help="auto (default: all GPUs, else CPU), cpu, cpu:N, gpu, or gpu(0),gpu(1)")
+    parser.add_argument("--book-compat", action="store_true",
+                        help="reproduce the book exactly: double-sigmoid loss and d2l's accuracy")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--sparse", action="store_true",
+                        help="row-sparse embedding updates (lazy Adam): step time independent of "
+                             "the vocabulary size; for large data such as Criteo")
+
+
+def add_train(subparsers):
+    p = subparsers.add_parser("train", help="train FM or DeepFM and save it")
+    p.add_argument("--model", choices=["deepfm", "fm"], default="deepfm")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--num-factors", type=positive_int, default=None,
+                   help="embedding size (default: the book's, DeepFM 10, FM 20)")
+    p.add_argument("--mlp-dims", default=None,
+                   help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
+    p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
+    p.add_argument("--resume", metavar="DIR", default=None,
+                   help="continue the run whose --out was DIR from its latest checkpoint "
+                        "(its saved arguments are used)")
+    p.add_argument("--no-checkpoints", action="store_true",
+                   help="do not write OUT/checkpoints after every epoch")
+    p.add_argument("--kvstore", default="device", choices=KVSTORE_CHOICES,
+                   help="gradient aggregation across devices (device, local) or machines (dist_*: "
+                        "set by `deepfm-gluon launch`, see docs/distributed.md)")
+    p.set_defaults(handler="train_cmd:run")
+
+
+def add_serve(subparsers):
+    p = subparsers.add_parser("evaluate", help="AUC, logloss and accuracy of a saved model on a file")
+    p.add_argument("--model-dir", required=True)
+    p.add_argument("--data", required=True, help="a file in the training format (label first)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--strict", action="store_true")
+    p.set_defaults(handler="serve_cmd:run_evaluate")
+    p = subparsers.add_parser("predict", help="one click probability per input line")
+    p.add_argument("--model-dir", required=True)
+    p.add_argument("--input", required=True, help="lines with or without the label column")
+    p.add_argument("--output", required=True)
+    p.add_argument("--strict", action="store_true")
+    p.set_defaults(handler="serve_cmd:run_predict")
+
+
+def add_compare(subparsers):
+    p = subparsers.add_parser("compare", help="train FM and DeepFM on the same data; print a table")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
+    p.set_defaults(handler="compare_cmd:run")
+
+
+def add_experiments(subparsers):
+    p = subparsers.add_parser("reproduce", help="the chapter's FM vs DeepFM experiment over seeds, as a report")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--seeds", type=positive_int, default=5, help="number of seeds (--seed .. --seed+N-1)")
+    p.add_argument("--target-auc", type=float, default=None,
+                   help="AUC for 'epochs to reach' (default: 99%% of FM's best mean test AUC)")
+    p.add_argument("--out", default=os.path.join("runs", "reproduce"))
+    p.set_defaults(handler="experiment_cmds:run_reproduce")
+    p = subparsers.add_parser("sweep", help="exercises: DeepFM MLP structures and FM embedding sizes")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--what", choices=["mlp", "factors", "all"], default="all")
+    p.add_argument("--seeds", type=positive_int, default=1)
+    p.add_argument("--out", default=os.path.join("runs", "sweep"))
+    p.set_defaults(handler="experiment_cmds:run_sweep")
+
+
+def add_launch(subparsers):
+    p = subparsers.add_parser(
+        "launch", help="train on N worker processes (and M kvstore servers), here or over ssh",
+        description="Start a scheduler, M servers and N workers running `train` with "
+                    "--kvstore dist_sync. Example: deepfm-gluon launch --workers 2 --servers 1 "
+                    "-- train --model fm --epochs 5")
+    p.add_argument("--workers", type=positive_int, required=True, help="number of workers (N)")
+    p.add_argument("--servers", type=positive_int, default=1, help="number of kvstore servers (M)")
+    p.add_argument("--kvstore", choices=["dist_sync", "dist_async"], default="dist_sync")
+    p.add_argument("--hosts", default=None,
+                   help="host file, one [user@]host[:ssh_port] per line: servers and workers are "
+                        "started there over ssh, round-robin (default: all on this machine)")
+    p.add_argument("--scheduler-host", default=None,
+                   help="with --hosts: the address the hosts reach this machine at "
+                        "(default: its fully qualified name)")
+    p.add_argument("--port", type=positive_int, default=None,
+                   help="scheduler port (default: a free one)")
+    p.add_argument("--remote-python", default="python3", help="with --hosts: the Python to run there")
+    p.add_argument("--remote-dir", default=None,
+                   help="with --hosts: directory to run in there (default: the current one)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment for every process (repeatable)")
+    p.add_argument("--timeout", type=positive_float, default=None,
+                   help="stop the whole job after this many seconds")
+    p.add_argument("--dry-run", action="store_true", help="print the commands, start nothing")
+    p.add_argument("train_command", nargs=argparse.REMAINDER, metavar="-- train ...",
+                   help="-- train [train options]: the command every worker runs")
+    p.set_defaults(handler="launch_cmd:run")
+
+
+BENCH_SIZES = (("train-rows", "training lines (default 15000, the book's size)"),
+               ("test-rows", "test lines (default 3000)"),
+               ("epochs", "training epochs per measurement (default 3)"),
+               ("batch-size", "training batch (default 2048)"),
+               ("repeats", "interleaved repeats; medians are reported (default 3)"),
+               ("predict-rows", "rows scored per prediction pass (default 262144)"),
+               ("predict-batch", "prediction batch (default 8192)"),
+               ("encode-rows", "lines our encoder reads (default 1000000)"),
+               ("d2l-encode-rows", "lines d2l.CTRDataset encodes (default 100000; "
+                                   "it is too slow for a million)"),
+               ("threads", "OMP_NUM_THREADS for every pipeline (default: CPU count)"))
+
+
+def add_bench(subparsers):
+    p = subparsers.add_parser("bench", help="benchmark against the book's pipeline and the PyTorch peer")
+    p.add_argument("--quick", action="store_true",
+                   help="CI-size smoke run (tiny data, one repeat); numbers mean little")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--out", default=None, help="also write the JSON report to this file")
+    for name, help_text in BENCH_SIZES:
+        p.add_argument(f"--{name}", type=positive_int, default=None, help=help_text)
+    p.add_argument("--omp-wait-policy", choices=["passive", "active", "default"], default="passive",
+                   help="OMP_WAIT_POLICY for every pipeline (default passive: spinning OpenMP "
+                        "threads collapse when the cores are shared)")
+    p.add_argument("--torch-python", default=None,
+                   help="a Python that can import torch; runs the PyTorch peer (optional)")
+    p.add_argument("--torch-peer", default=os.path.join("..", "shared", "peers", "torch_deepfm.py"),
+                   help="path of torch_deepfm.py (default ../shared/peers/torch_deepfm.py)")
+    p.add_argument("--ablations", action="store_true",
+                   help="also measure thread settings and prediction batch sizes")
+    p.add_argument("--data-dir", default=None, help="cache folder for the generated data")
+    p.set_defaults(handler="bench_cmd:run")
+
+
+SUBCOMMANDS = [add_train, add_serve, add_compare, add_experiments, add_launch, add_bench]
+
+
+def build_parser():
+    """The `deepfm-gluon` parser; ``args.handler`` names the command's 'module:function'."""
+    parser = argparse.ArgumentParser(
+        prog="deepfm-gluon",
+        description="DeepFM and FM from d2l.ai, in MXNet/Gluon: train, evaluate, predict, compare.")
+    parser.add_argument("--version", action="version", version=f"deepfm-gluon {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser

@@ -1,0 +1,122 @@
+"""Gluon's private internals that deepfm_gluon/gluon_compat.py relies on.
+
+Each test fails on an MXNet whose internals changed, naming the function to
+adapt; the oracle is Gluon's own public behaviour (step, save_parameters).
+"""
+import inspect
+import sys
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+from mxnet.gluon import nn
+
+from deepfm_gluon import gluon_compat as compat
+
+
+class Tiny(nn.HybridBlock):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(5, 2)
+        self.fc = nn.Dense(1, in_units=4)
+
+    def hybrid_forward(self, F, x):
+        return self.fc(self.embedding(x).reshape(-1, 4))
+
+
+def tiny_trainer(kvstore="device", update_on_kvstore=False):
+    net = Tiny()
+    net.initialize(mx.init.Xavier(), ctx=[mx.cpu()])
+    trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.1},
+                            kvstore=kvstore, update_on_kvstore=update_on_kvstore)
+    return net, trainer
+
+
+def one_step(net, trainer, batch=2):
+    x = mx.np.array([[0, 1], [2, 3]][:batch], dtype=np.int32)
+    with autograd.record():
+        loss = net(x).sum()
+    loss.backward()
+    trainer.step(batch)
+
+
+def test_trainer_updaters_hold_adam_states_per_parameter():
+    net, trainer = tiny_trainer()
+    one_step(net, trainer)
+    updaters = compat.trainer_updaters(trainer)
+    assert isinstance(updaters, list) and len(updaters) == 1
+    states = updaters[0].states
+    assert isinstance(states, dict) and len(states) == len(list(net.collect_params().values()))
+    mean, var = next(iter(states.values()))  # Adam: (mean, variance)
+    assert isinstance(mean, mx.nd.NDArray) and isinstance(var, mx.nd.NDArray)
+    assert isinstance(updaters[0].states_synced, dict)
+
+
+def test_trainer_optimizer_and_update_counts_follow_steps():
+    net, trainer = tiny_trainer()
+    optimizer = compat.trainer_optimizer(trainer)
+    assert isinstance(optimizer, mx.optimizer.Adam)
+    for _ in range(3):
+        one_step(net, trainer)
+    counts = compat.update_counts(optimizer)
+    assert isinstance(counts, dict) and set(counts) == {0}
+    assert set(counts[0].values()) == {3} and optimizer.num_update == 3
+
+
+def test_set_update_counts_drives_the_next_step():
+    """Restored counts must change Adam's bias correction exactly as the real ones."""
+    def run(restore):
+        mx.random.seed(0)
+        net, trainer = tiny_trainer()
+        for _ in range(2):
+            one_step(net, trainer)
+        if restore:
+            counts = {d: dict(c) for d, c in compat.update_counts(compat.trainer_optimizer(trainer)).items()}
+            compat.set_update_counts(compat.trainer_optimizer(trainer), {0: {}})
+            compat.set_update_counts(compat.trainer_optimizer(trainer), counts)
+        one_step(net, trainer)
+        return net.fc.weight.data().asnumpy()
+    assert np.array_equal(run(False), run(True))
+    optimizer = compat.trainer_optimizer(tiny_trainer()[1])
+    compat.set_update_counts(optimizer, {0: {1: 7}, 1: {}})
+    assert optimizer._index_update_count == {1: 7}  # what update() increments
+
+
+def test_init_kvstore_now_sets_up_the_kvstore_before_any_step():
+    net, trainer = tiny_trainer(kvstore=mx.kv.create("local"), update_on_kvstore=False)
+    assert not compat.kvstore_ready(trainer)
+    assert compat.trainer_scale(trainer) == 1.0
+    compat.init_kvstore_now(trainer, 0.25)
+    assert compat.kvstore_ready(trainer)
+    assert compat.updates_on_kvstore(trainer) is False
+    assert compat.trainer_optimizer(trainer).rescale_grad == 0.25
+    one_step(net, trainer)  # and a normal step still works afterwards
+
+
+def test_child_block_names_in_registration_order():
+    assert compat.child_block_names(Tiny()) == ["embedding", "fc"]
+
+
+def test_params_by_structural_name_match_save_parameters(tmp_path):
+    net, _ = tiny_trainer()
+    names = compat.params_by_structural_name(net)
+    assert sorted(names) == ["embedding.weight", "fc.bias", "fc.weight"]
+    assert all(isinstance(p, gluon.Parameter) for p in names.values())
+    net.save_parameters(str(tmp_path / "p.params"))
+    saved = mx.nd.load(str(tmp_path / "p.params"))
+    assert sorted(saved) == sorted(names)
+    for name, param in names.items():
+        np.testing.assert_array_equal(saved[name].asnumpy(), param.data().asnumpy())
+
+
+COVERED = ("trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
+           "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
+           "child_block_names", "params_by_structural_name")
+
+
+def test_every_compat_function_is_covered_here():
+    """A new compat function needs a test in this file (and an entry in COVERED)."""
+    public = {n for n, f in vars(compat).items() if inspect.isfunction(f) and not n.startswith("_")}
+    assert public == set(COVERED)
+    source = inspect.getsource(sys.modules[__name__])
+    assert [n for n in COVERED if f"compat.{n}(" not in source] == []
