@@ -11,11 +11,11 @@ __all__ = ["CTRDataset", "DeepFM", "FM", "__version__"]
 
 
 def __getattr__(name):
-    # imported on first use to keep start-up fast: `deepfm-gluon --help` needs no MXNet
+    """The public classes, imported on first use (`deepfm-gluon --help` needs no MXNet)."""
     if name == "CTRDataset":
-        from .data.ctr_dataset import CTRDataset
+        from .data.ctr_dataset import CTRDataset  # on first use, to keep start-up fast
         return CTRDataset
     if name in ("DeepFM", "FM"):
-        from . import models
+        from . import models  # on first use, to keep start-up fast
         return getattr(models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,12 @@ COLUMNS = ("model", "test AUC", "test logloss", "test acc", "train loss", "epoch
 
 
 def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=print):
-    """Train each kind with book hyperparameters; returns (rows, histories)."""
+    """Train each kind ('fm', 'deepfm') on ``split`` (a DataSplit) with its
+    book hyperparameters and ``config`` (a TrainConfig; its lr is ignored).
+
+    Returns (rows, histories): one dict per kind with the COLUMNS keys, and
+    {kind: History}. With ``out_dir``: compare.png, compare.json and a model
+    directory per kind there."""
     rows, histories = [], {}
     for kind in kinds:
         kind_config = dataclasses.replace(config, lr=None)

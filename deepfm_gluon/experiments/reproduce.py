@@ -175,7 +175,10 @@ def render_report(split, config, runs, verdict, compat=None):
 
 
 def reproduce(split, config, seeds, out_dir, book_compat=False, target_auc=None, log=None):
-    """Run everything, write report.md, results.json and curves.png into out_dir."""
+    """Train FM and DeepFM on ``split`` (a DataSplit) for every seed in
+    ``seeds`` (ints) with ``config`` (a TrainConfig), in correct mode and, with
+    ``book_compat``, also the book's; write report.md, results.json and
+    curves.png into ``out_dir``. Returns (report markdown str, verdict dict)."""
     os.makedirs(out_dir, exist_ok=True)
     runs = run_seeds(split, dataclasses.replace(config, book_compat=False), seeds, log)
     compat = run_seeds(split, dataclasses.replace(config, book_compat=True), seeds, log) if book_compat else None

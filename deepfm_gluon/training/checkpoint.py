@@ -61,7 +61,9 @@ def _restore_updaters(trainer, arrays, meta, contexts):
 
 
 def save_checkpoint(folder, fitter, batches, run_args=None):
-    """Write the state after the last finished epoch; returns its folder."""
+    """Write ``fitter``'s state after its last finished epoch into a new
+    folder under ``folder``, with ``batches`` (the BatchIterator) state and
+    ``run_args`` (a JSON-ready dict); returns the new folder's path."""
     epoch = len(fitter.history.epochs)
     os.makedirs(folder, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".checkpoint-", dir=folder)
@@ -115,7 +117,8 @@ def read_latest(folder):
 
 
 def restore_checkpoint(folder, fitter, batches):
-    """Load the latest checkpoint into an initialized fitter; returns its epoch."""
+    """Load the latest checkpoint in ``folder`` into an initialized
+    ``fitter`` and ``batches``; returns the epoch (int) it was written after."""
     path, state = read_latest(folder)
     if state["kind"] != fitter.kind:
         raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")

@@ -11,7 +11,7 @@ from ..errors import DeepFMError
 def parse_contexts(spec=None):
     """Contexts from a spec: None/'auto' (all GPUs, else one CPU), 'cpu',
     'cpu:N' (N CPU contexts, for testing multi-device code), 'gpu', or a
-    comma list such as 'gpu(0),gpu(1)'."""
+    comma list such as 'gpu(0),gpu(1)'. Returns a list of mx.Context."""
     num_gpus = mx.context.num_gpus()
     if spec in (None, "", "auto"):
         return [mx.gpu(i) for i in range(num_gpus)] or [mx.cpu()]

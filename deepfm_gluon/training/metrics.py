@@ -1,4 +1,7 @@
-"""CTR metrics on numpy arrays, plus d2l's accuracy for book-compat reports."""
+"""CTR metrics on numpy arrays, plus d2l's accuracy for book-compat reports.
+
+Every metric takes ``labels`` 0/1 of shape (n,) and scores of shape (n,)
+(probabilities, or logits where the name says so) and returns a float."""
 import numpy as np
 
 

@@ -1,0 +1,51 @@
+"""`deepfm-gluon --help` and `deepfm-gluon COMMAND --help` import no heavy
+library: checked in a fresh interpreter through sys.modules (not a timing test;
+the timings are in docs/benchmarks.md, "Start-up")."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("mxnet", "numpy", "matplotlib", "pandas", "d2l", "scipy", "tqdm")
+COMMANDS = ["train", "evaluate", "predict", "compare", "reproduce", "sweep", "launch", "bench"]
+
+PROBE = """
+import json, sys
+{code}
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+def heavy_modules_after(code):
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(code=code, heavy=HEAVY)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def help_code(argv):
+    return ("import contextlib, io\nfrom deepfm_gluon.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            f"    try:\n        main({argv!r})\n    except SystemExit as done:\n"
+            "        assert done.code == 0\n"
+            "assert 'usage: deepfm-gluon' in out.getvalue()\n")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]] + [[c, "--help"] for c in COMMANDS])
+def test_help_imports_no_heavy_library(argv):
+    assert heavy_modules_after(help_code(argv) if argv != ["--version"] else
+                               "from deepfm_gluon.cli import main\n"
+                               "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n") == []
+
+
+def test_every_command_is_probed():
+    from deepfm_gluon.cli.parser import build_parser
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    assert sorted(subparsers.choices) == sorted(COMMANDS)
+
+
+def test_importing_the_package_is_light_and_its_classes_load_on_use():
+    assert heavy_modules_after("import deepfm_gluon") == []
+    assert "mxnet" in heavy_modules_after("from deepfm_gluon import DeepFM, FM, CTRDataset\n"
+                                          "assert DeepFM.__name__ == 'DeepFM' and FM and CTRDataset")
