@@ -66,7 +66,7 @@ def load_data(args):
     from ..data.sources import load_split
     criteo = None
     if getattr(args, "hash_buckets", None):
-        from ..data.criteo_cache import CriteoOptions
+        from ..data.criteo import CriteoOptions
         from ..errors import DeepFMError
         if not args.data.startswith("criteo:"):
             raise DeepFMError("--hash-buckets applies to --data criteo:PATH only")

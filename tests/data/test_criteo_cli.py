@@ -5,7 +5,7 @@ import os
 import pytest
 
 from deepfm_gluon.cli.main import main
-from deepfm_gluon.data.criteo_synthetic import CriteoSyntheticSpec, write_criteo_synthetic
+from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
 
 
 @pytest.fixture(scope="module")
