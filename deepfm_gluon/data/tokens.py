@@ -26,8 +26,8 @@ TOKEN_HASH_KEY = "deepfm-gluon-ctr"  # 16 bytes: the key for integer-field token
 def _integer_token(raw, value):
     if raw == "":
         return ""
-    if math.isnan(value):
-        return "?" + raw  # not a number: kept as its own category, never dropped
+    if not math.isfinite(value):
+        return "?" + raw  # not a (finite) number: kept as its own category, never dropped
     if value > 2:
         return f"L{int(math.floor(math.log(value) ** 2))}"
     return str(int(value)) if value == int(value) else repr(float(value))

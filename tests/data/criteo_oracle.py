@@ -11,6 +11,8 @@ def int_token(raw):
         x = float(raw)
     except ValueError:
         return "?" + raw
+    if not math.isfinite(x):
+        return "?" + raw
     if x > 2:
         return "L%d" % int(math.floor(math.log(x) ** 2))
     return str(int(x)) if x == int(x) else repr(x)

@@ -31,7 +31,7 @@ def load(path, tmp_path, **options):
 
 
 def test_integer_tokens_match_log_square_rule():
-    raw = ["", "-1", "0", "1", "2", "3", "260", "260.0", "17668.0", "abc", "1.5"]
+    raw = ["", "-1", "0", "1", "2", "3", "260", "260.0", "17668.0", "abc", "1.5", "1e3", "inf", "-inf", "nan"]
     assert list(integer_tokens(np.array(raw, dtype=object))) == [oracle.int_token(r) for r in raw]
     assert oracle.int_token("3") == "L1" and oracle.int_token("260") == "L30"
 
