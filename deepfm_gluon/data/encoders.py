@@ -36,7 +36,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_text
 from ..errors import DeepFMError
 from . import tokens
 from .vocabulary import apply_mapping_to_codes, field_offsets
@@ -108,8 +108,9 @@ class _FieldsEncoder:
         return [{"name": n, "transform": t} for n, t in zip(self.field_names, self.transforms)]
 
     def save(self, path):
-        """Write ``to_dict()`` as JSON, atomically."""
-        atomic_write_json(os.fspath(path), self.to_dict())
+        """Write ``to_dict()`` as JSON, atomically. Compact, so that json's C
+        encoder writes it (a Criteo vocabulary has millions of entries)."""
+        atomic_write_text(os.fspath(path), json.dumps(self.to_dict(), separators=(",", ":")))
         return path
 
     @classmethod
