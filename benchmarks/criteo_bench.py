@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 ENCODE_CHILD = """
 import json, os, resource, shutil, sys, time
-from deepfm_gluon.data.criteo_cache import CriteoOptions, open_cache
+from deepfm_gluon.data.criteo import CriteoOptions, open_cache
 path, cache, buckets = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shutil.rmtree(cache, ignore_errors=True)
 load_before = os.getloadavg()[0]
@@ -45,7 +45,7 @@ shutil.rmtree(cache, ignore_errors=True)
 
 
 def bench_encode(rows, work, hash_buckets=0):
-    from deepfm_gluon.data.criteo_synthetic import CriteoSyntheticSpec, write_criteo_synthetic
+    from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, f"criteo-synthetic-{rows}.txt")
     if not os.path.exists(path):

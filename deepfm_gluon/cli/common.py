@@ -18,7 +18,7 @@ def criteo_options(args):
     """Criteo options from the flags (None: the defaults)."""
     if not getattr(args, "hash_buckets", None):
         return None
-    from ..data.criteo_cache import CriteoOptions  # Criteo runs only: imported here to keep start-up fast
+    from ..data.criteo import CriteoOptions  # Criteo runs only: imported here to keep start-up fast
     return CriteoOptions(hash_buckets=args.hash_buckets)
 
 

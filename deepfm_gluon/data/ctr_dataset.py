@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..errors import DeepFMError
+from .encoders import VocabularyEncoder
 from .fastparse import read_clean_codes
 from .reader import SkipReport, read_ctr_columns
-from .vocabulary import (apply_field_mapping, apply_mapping_to_codes, build_field_mapping,
-                         field_offsets, mapping_from_codes)
+from .vocabulary import build_field_mapping, mapping_from_codes
 
 
 class CTRDataset:
@@ -14,9 +14,11 @@ class CTRDataset:
     ``feat_mapper`` ({field 1..n: {value: index}}), ``defaults`` ({field: index
     of unseen values}), ``field_dims`` and ``offsets`` mean what they mean in
     d2l; pass a training set's ``feat_mapper`` and ``defaults`` to encode a test
-    set with the training mapping. Beyond d2l: the whole file is encoded up
-    front into ``features`` (n, num_feat) int64, offsets added, and ``labels``
-    (n,) float32; malformed lines are counted in ``skip_report`` (or raise with
+    set with the training mapping. Beyond d2l (the ``CTRData`` protocol): the
+    whole file is encoded up front into ``features`` int32 (n, num_feat),
+    offsets added, and ``labels`` float32 (n,); ``encoder`` is the
+    ``VocabularyEncoder`` of the mapping (what a model directory saves);
+    malformed lines are counted in ``skip_report`` (or raise with
     ``strict=True``) instead of vanishing.
     """
 
@@ -34,13 +36,11 @@ class CTRDataset:
             labels, columns, lines = clean
             self.skip_report = SkipReport(self.data_path, total_lines=lines)
             build = lambda i: mapping_from_codes(*columns[i], min_threshold)  # noqa: E731
-            apply = lambda i: apply_mapping_to_codes(  # noqa: E731
-                *columns[i], feat_mapper[i + 1], defaults[i + 1])
+            apply = lambda i: self.encoder.encode_factorized(i, *columns[i])  # noqa: E731
         else:  # line by line, every malformed line counted and reported
             labels, values, self.skip_report = read_ctr_columns(data_path, num_feat, strict)
             build = lambda i: build_field_mapping(values[:, i], min_threshold)  # noqa: E731
-            apply = lambda i: apply_field_mapping(  # noqa: E731
-                values[:, i], feat_mapper[i + 1], defaults[i + 1])
+            apply = lambda i: self.encoder.encode_field(i, values[:, i])  # noqa: E731
         self.count = len(labels)
         if feat_mapper is None:
             self.feat_mapper, self.defaults, encoded = {}, {}, []
@@ -48,17 +48,21 @@ class CTRDataset:
                 mapping, column = build(i)
                 self.feat_mapper[i + 1], self.defaults[i + 1] = mapping, len(mapping)
                 encoded.append(column)
+            self.encoder = VocabularyEncoder.from_feat_mapper(self.feat_mapper, self.defaults)
         else:
             self.feat_mapper, self.defaults = feat_mapper, defaults
+            self.encoder = VocabularyEncoder.from_feat_mapper(feat_mapper, defaults)
             encoded = [apply(i) for i in range(num_feat)]
-        self.field_dims = np.array([len(self.feat_mapper[i + 1]) + 1 for i in range(num_feat)],
-                                   dtype=np.int64)
-        self.offsets = field_offsets(self.field_dims)
-        self.features = np.stack(encoded, axis=1) + self.offsets
+        self.field_dims = self.encoder.field_dims
+        self.offsets = self.encoder.offsets
+        self.features = np.empty((self.count, num_feat), dtype=np.int32)
+        for i, column in enumerate(encoded):
+            self.features[:, i] = column + self.offsets[i]
         self.labels = labels
 
     def __len__(self):
         return self.count
 
     def __getitem__(self, idx):
+        """(features[idx] int32 (num_feat,), labels[idx:idx + 1] float32 (1,))."""
         return self.features[idx], self.labels[idx:idx + 1]

@@ -3,24 +3,28 @@
 'synthetic' (the offline default, generated once into the data dir), 'ctr'
 (the book's data, downloaded if absent), a directory holding ``train.csv``
 and ``test.csv``, or ``criteo:PATH`` (a Criteo file, split and cached by
-data/criteo.py).
+the data/criteo package).
 """
 import dataclasses
 import os
+import sys
 
 from ..errors import DeepFMError
 from .ctr_dataset import CTRDataset
 from .download import default_data_dir, download_ctr
+from .protocol import CTRData
 from .synthetic import SyntheticSpec, generate_synthetic
+
+CRITEO_PREFIX = "criteo:"
 
 
 @dataclasses.dataclass
 class DataSplit:
-    """Encoded train and test sets and where they came from."""
+    """Encoded train and test sets (``CTRData``) and the ``--data`` value they came from."""
 
     name: str
-    train: CTRDataset
-    test: CTRDataset
+    train: CTRData
+    test: CTRData
 
     def describe(self):
         return (f"{self.name}: {len(self.train)} train / {len(self.test)} test lines, "
@@ -48,13 +52,30 @@ def resolve_data_dir(spec, data_dir=None, synthetic=None):
 
 def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, num_feat=34,
                criteo=None):
-    """Read and encode the train/test pair named by ``spec`` (see module doc).
-    ``criteo``: CriteoOptions for ``criteo:PATH`` (default: vocabulary, min count 4)."""
-    if spec.startswith("criteo:"):
-        from .criteo import load_criteo_split
+    """Read and encode the train/test pair named by ``spec`` (see module doc)
+    into a ``DataSplit``. ``criteo``: CriteoOptions for ``criteo:PATH``
+    (default: vocabulary, min count 4)."""
+    if spec.startswith(CRITEO_PREFIX):
         return load_criteo_split(spec, data_dir, strict, criteo)
     folder = resolve_data_dir(spec, data_dir, synthetic)
     train = CTRDataset(os.path.join(folder, "train.csv"), num_feat=num_feat, strict=strict)
     test = CTRDataset(os.path.join(folder, "test.csv"), feat_mapper=train.feat_mapper,
                       defaults=train.defaults, num_feat=num_feat, strict=strict)
+    return DataSplit(spec, train, test)
+
+
+def load_criteo_split(spec, data_dir=None, strict=False, options=None, log=None):
+    """The DataSplit for ``criteo:PATH``; the cache lives in <data dir>/criteo-cache."""
+    # Imported here, not at the top: the Criteo stack (pandas' hash tables) is
+    # only loaded by runs that read Criteo data, which keeps start-up fast.
+    from .criteo import CriteoOptions, load_criteo
+    path = spec[len(CRITEO_PREFIX):]
+    if not path:
+        raise DeepFMError("--data criteo:PATH needs a file path after 'criteo:'")
+    options = dataclasses.replace(options or CriteoOptions(), strict=strict)
+    cache_dir = os.path.join(data_dir or default_data_dir(), "criteo-cache")
+    if log is None:  # a first read of a large file takes minutes: say what is happening
+        def log(message):
+            print(message, file=sys.stderr, flush=True)
+    train, test = load_criteo(path, cache_dir, options, log)
     return DataSplit(spec, train, test)

@@ -1,6 +1,14 @@
 """A trained model on disk: parameters in Gluon's format, everything else as
 validated JSON. Nothing here unpickles, so a model dir from elsewhere cannot
-run code when loaded."""
+run code when loaded.
+
+Files: ``model.params``; ``meta.json`` (format, model kind and config,
+``num_feat``, training details); ``encoder.json`` (the training encoder,
+data/encoders.py, docs/encoder.md); for a vocabulary encoder also
+``mapping.json`` (d2l's ``feat_mapper``/``defaults``), which directories
+written before encoder.json existed hold alone and which is still written
+so that older readers keep working.
+"""
 import json
 import os
 
@@ -9,23 +17,29 @@ from mxnet import npx
 
 from ..version import __version__
 from ..atomic import atomic_write, atomic_write_json
+from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_dict
 from ..errors import ModelDirError
 from ..models import MODEL_KINDS
 
 FORMAT = "deepfm-gluon-model"
 FORMAT_VERSION = 1
-PARAMS, META, MAPPING = "model.params", "meta.json", "mapping.json"
+PARAMS, META, MAPPING, ENCODER = "model.params", "meta.json", "mapping.json", "encoder.json"
 
 
 def save_model_dir(out_dir, net, kind, train_set, extra_meta=None):
-    """Write params, meta.json (model config, field_dims) and mapping.json."""
+    """Write model.params, meta.json, encoder.json (and mapping.json for a
+    vocabulary) to ``out_dir``. ``train_set``: the ``CTRData`` the net was
+    trained on (its ``encoder`` is saved); ``extra_meta``: more meta.json keys."""
     os.makedirs(out_dir, exist_ok=True)
+    encoder = train_set.encoder
     atomic_write(os.path.join(out_dir, PARAMS), net.save_parameters)
-    mapping = {"feat_mapper": {str(k): v for k, v in train_set.feat_mapper.items()},
-               "defaults": {str(k): int(v) for k, v in train_set.defaults.items()}}
-    atomic_write_json(os.path.join(out_dir, MAPPING), mapping)
+    encoder.save(os.path.join(out_dir, ENCODER))
+    if isinstance(encoder, VocabularyEncoder):
+        mapping = {"feat_mapper": {str(f + 1): v for f, v in enumerate(encoder.vocabularies)},
+                   "defaults": {str(f + 1): d for f, d in enumerate(encoder.defaults)}}
+        atomic_write_json(os.path.join(out_dir, MAPPING), mapping)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
-            "kind": kind, "model_config": net.config(), "num_feat": int(train_set.NUM_FEATS),
+            "kind": kind, "model_config": net.config(), "num_feat": encoder.num_fields,
             **(extra_meta or {})}
     atomic_write_json(os.path.join(out_dir, META), meta)
     return out_dir
@@ -61,21 +75,33 @@ def read_meta(model_dir):
     return meta
 
 
-def read_mapping(model_dir, num_feat):
-    path = os.path.join(model_dir, MAPPING)
-    data = _read_json(path)
-    try:
-        feat_mapper = {int(k): dict(v) for k, v in data["feat_mapper"].items()}
-        defaults = {int(k): int(v) for k, v in data["defaults"].items()}
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ModelDirError(f"{path}: malformed feature mapping ({err})") from None
-    if sorted(feat_mapper) != list(range(1, num_feat + 1)) or sorted(defaults) != sorted(feat_mapper):
-        raise ModelDirError(f"{path}: expected a mapping for fields 1..{num_feat}")
-    return feat_mapper, defaults
+def read_encoder(model_dir, num_feat):
+    """The training encoder: encoder.json, or for a directory written before
+    it existed, a ``VocabularyEncoder`` from mapping.json."""
+    path = os.path.join(model_dir, ENCODER)
+    if os.path.exists(path):
+        try:
+            encoder = encoder_from_dict(_read_json(path))
+        except EncoderFormatError as err:
+            raise ModelDirError(f"{path}: {err}") from None
+    else:
+        path = os.path.join(model_dir, MAPPING)
+        data = _read_json(path)
+        try:
+            feat_mapper = {int(k): dict(v) for k, v in data["feat_mapper"].items()}
+            defaults = {int(k): int(v) for k, v in data["defaults"].items()}
+            encoder = VocabularyEncoder.from_feat_mapper(feat_mapper, defaults)
+        except (KeyError, TypeError, ValueError, AttributeError, EncoderFormatError) as err:
+            raise ModelDirError(f"{path}: malformed feature mapping ({err})") from None
+    if encoder.num_fields != num_feat:
+        raise ModelDirError(f"{path}: expected an encoder for {num_feat} fields, "
+                            f"found {encoder.num_fields}")
+    return encoder
 
 
 def load_model_dir(model_dir, expected_kind=None, ctx=None):
-    """(net, meta, feat_mapper, defaults) from a directory that train wrote."""
+    """(net, meta, encoder) from a directory that train wrote; ``encoder``
+    turns raw values into the net's int32 (n, num_feat) inputs."""
     npx.set_np()  # the blocks and the saved arrays use numpy semantics, as training does
     meta = read_meta(model_dir)
     if expected_kind is not None and meta["kind"] != expected_kind:
@@ -92,5 +118,7 @@ def load_model_dir(model_dir, expected_kind=None, ctx=None):
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelDirError(f"{params}: does not fit the {meta['kind']} in meta.json ({first[:300]})") from None
-    feat_mapper, defaults = read_mapping(model_dir, meta["num_feat"])
-    return net, meta, feat_mapper, defaults
+    encoder = read_encoder(model_dir, meta["num_feat"])
+    if list(encoder.field_dims) != list(meta["model_config"]["field_dims"]):
+        raise ModelDirError(f"{model_dir}: the encoder's field sizes do not match the model's field_dims")
+    return net, meta, encoder

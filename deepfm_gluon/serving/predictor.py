@@ -1,10 +1,7 @@
-"""Scoring new files with a saved model and its training-time feature mapping."""
-import numpy as np
-
+"""Scoring new files with a saved model and its training-time encoder."""
 import mxnet as mx
 
 from ..data.reader import read_ctr_columns, read_text_lines
-from ..data.vocabulary import apply_field_mapping, field_offsets
 from ..errors import DataFormatError, ModelDirError
 from ..training.loop import predict_logits
 from ..training.metrics import accuracy_at, log_loss, roc_auc
@@ -12,29 +9,28 @@ from .model_dir import load_model_dir
 
 
 class Predictor:
-    """A loaded model plus the mapping that turns raw lines into its inputs."""
+    """A loaded model plus the encoder that turns raw lines into its inputs."""
 
     def __init__(self, model_dir, ctx=None, batch_size=8192):
         self.ctx = ctx or mx.cpu()
-        self.net, self.meta, self.feat_mapper, self.defaults = load_model_dir(model_dir, ctx=self.ctx)
+        self.net, self.meta, self.encoder = load_model_dir(model_dir, ctx=self.ctx)
         if str(self.meta.get("data", "")).startswith("criteo:"):
-            # Its mapping keys are bucketed integer fields (docs/criteo.md); scoring raw
-            # lines through the d2l-format reader would be silently wrong.
+            # Its encoder expects Criteo's 39 raw fields (docs/criteo.md), and the
+            # d2l-format reader does not read Criteo's layouts (comma, header).
             raise ModelDirError(f"{model_dir}: trained on Criteo data; evaluate/predict read the "
                                 "d2l format only, so they cannot score it yet")
         self.net.hybridize(static_alloc=True)
-        self.num_feat = self.meta["num_feat"]
-        self.field_dims = np.array(self.meta["model_config"]["field_dims"], dtype=np.int64)
-        self.offsets = field_offsets(self.field_dims)
+        self.num_feat = self.encoder.num_fields
+        self.field_dims = self.encoder.field_dims
         self.batch_size = batch_size
 
     def encode(self, values):
-        columns = [apply_field_mapping(values[:, i], self.feat_mapper[i + 1], self.defaults[i + 1])
-                   for i in range(self.num_feat)]
-        return np.stack(columns, axis=1) + self.offsets
+        """values: str (n, num_feat) raw field values -> int32 (n, num_feat) indices."""
+        return self.encoder.encode(values)
 
     def read(self, path, strict=False):
-        """(features, labels or None, skip report); the label column is optional."""
+        """(features int32 (n, num_feat), labels float32 (n,) or None, skip
+        report) of a d2l-format file; the label column is optional."""
         lines = read_text_lines(path)
         first = next((line for line in lines if line.strip()), None)
         if first is None:
@@ -44,10 +40,12 @@ class Predictor:
         return self.encode(values), labels, report
 
     def predict_features(self, features):
-        """Probabilities, exactly the saved net's output, one per row."""
+        """features: int32 (n, num_feat) -> float probabilities (n,), exactly
+        the saved net's output."""
         return predict_logits(self.net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
+        """AUC, logloss, accuracy and skipped lines of a labelled d2l-format file."""
         features, labels, report = self.read(path, strict)
         if labels is None:
             raise DataFormatError(path, 1, "no label column", "label then the fields, to evaluate")

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from deepfm_gluon.cli.main import main
-from deepfm_gluon.data.criteo_synthetic import CriteoSyntheticSpec, write_criteo_synthetic
+from deepfm_gluon.data import load_encoder
+from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,9 @@ def test_train_sparse_on_criteo(criteo_file, tmp_path, capsys):
     assert "warning:" in text and "skipped 4 of 1200" in text
     meta = json.loads((out / "meta.json").read_text())
     assert meta["num_feat"] == 39 and meta["train_config"]["sparse"] is True
+    encoder = load_encoder(out / "encoder.json")  # the Criteo vocabulary, integer transforms included
+    assert encoder.kind == "vocabulary" and encoder.transforms[:13] == ["criteo_integer"] * 13
+    assert list(encoder.field_dims) == meta["model_config"]["field_dims"]
 
 
 def test_compare_with_hashing(criteo_file, tmp_path, capsys):
@@ -35,6 +39,12 @@ def test_compare_with_hashing(criteo_file, tmp_path, capsys):
     assert code == 0
     assert "3783 features in 39 fields" in capsys.readouterr().out
     assert os.path.exists(tmp_path / "cmp" / "compare.json")
+    saved = [os.path.join(root, "encoder.json") for root, _, files in os.walk(tmp_path / "cmp")
+             if "encoder.json" in files]
+    assert len(saved) == 2  # fm and deepfm
+    for path in saved:  # hashing: no mapping.json look-alike beside it
+        assert load_encoder(path).num_buckets == 97
+        assert not os.path.exists(os.path.join(os.path.dirname(path), "mapping.json"))
 
 
 def test_bad_criteo_specs_are_one_line_errors(tmp_path, capsys):

@@ -8,10 +8,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import criteo_oracle as oracle  # noqa: E402
 
-from deepfm_gluon.data.criteo_cache import CriteoOptions, open_cache  # noqa: E402
-from deepfm_gluon.data.criteo import load_criteo  # noqa: E402
-from deepfm_gluon.data.criteo_format import integer_tokens  # noqa: E402
-from deepfm_gluon.data.criteo_synthetic import CriteoSyntheticSpec, write_criteo_synthetic  # noqa: E402
+from deepfm_gluon.data.criteo import (CriteoOptions, CriteoSyntheticSpec, load_criteo,  # noqa: E402
+                                      open_cache, write_criteo_synthetic)
+from deepfm_gluon.data.tokens import integer_tokens  # noqa: E402
 from deepfm_gluon.errors import DataFormatError, DeepFMError  # noqa: E402
 
 
@@ -32,7 +31,7 @@ def load(path, tmp_path, **options):
 
 
 def test_integer_tokens_match_log_square_rule():
-    raw = ["", "-1", "0", "1", "2", "3", "260", "260.0", "17668.0", "abc", "1.5"]
+    raw = ["", "-1", "0", "1", "2", "3", "260", "260.0", "17668.0", "abc", "1.5", "1e3", "inf", "-inf", "nan"]
     assert list(integer_tokens(np.array(raw, dtype=object))) == [oracle.int_token(r) for r in raw]
     assert oracle.int_token("3") == "L1" and oracle.int_token("260") == "L30"
 
@@ -157,4 +156,4 @@ def test_long_and_non_ascii_tokens_match_oracle(tmp_path):
     np.testing.assert_array_equal(features, np.array(want))
     assert meta["field_dims"] == dims
     train, _ = load_criteo(str(path), str(tmp_path / "c2"))
-    assert "a-very-long-token-0" in train.feat_mapper[14] and "café" in train.feat_mapper[14]
+    assert "a-very-long-token-0" in train.encoder.vocabularies[13] and "café" in train.encoder.vocabularies[13]

@@ -9,8 +9,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import criteo_oracle as oracle  # noqa: E402
 
-from deepfm_gluon.data.criteo_cache import open_cache  # noqa: E402
-from deepfm_gluon.data.criteo_format import detect_format  # noqa: E402
+from deepfm_gluon.data.criteo import detect_format, open_cache  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "criteo"
 PADDLE = SHARED / "paddlerec_criteo_raw_sample_train.txt"  # TAB, no header, no final newline

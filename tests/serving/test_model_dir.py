@@ -7,6 +7,7 @@ import numpy as onp
 import pytest
 from mxnet import np
 
+from deepfm_gluon.data import VocabularyEncoder
 from deepfm_gluon.errors import ModelDirError
 from deepfm_gluon.experiments.runner import train_model
 from deepfm_gluon.serving import Predictor, load_model_dir
@@ -22,7 +23,8 @@ def trained(small_split, tmp_path_factory):
 
 def test_directory_contents(trained):
     _, out = trained
-    assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png"} <= set(os.listdir(out))
+    assert {"model.params", "meta.json", "encoder.json", "mapping.json", "history.json",
+            "curves.png"} <= set(os.listdir(out))
     meta = json.load(open(os.path.join(out, "meta.json")))
     assert meta["kind"] == "deepfm" and meta["model_config"]["mlp_dims"] == [30, 20, 10]
 
@@ -46,6 +48,43 @@ def test_unlabelled_input_reads(trained, small_split, tmp_path):
     features, labels, _ = Predictor(out).read(str(path))
     assert labels is None
     onp.testing.assert_array_equal(features, small_split.test.features[:20])
+
+
+def test_saved_encoder_is_the_training_encoder(trained, small_split):
+    _, out = trained
+    encoder = VocabularyEncoder.load(os.path.join(out, "encoder.json"))
+    assert encoder == small_split.train.encoder
+    mapping = json.load(open(os.path.join(out, "mapping.json")))
+    assert {int(k): v for k, v in mapping["feat_mapper"].items()} == small_split.train.feat_mapper
+    assert {int(k): v for k, v in mapping["defaults"].items()} == small_split.train.defaults
+
+
+def test_old_model_dir_with_mapping_json_only_still_loads(trained, small_split, tmp_path):
+    """Directories written before encoder.json existed hold mapping.json alone."""
+    net, out = trained
+    old = copy_dir(out, str(tmp_path / "old"))
+    os.remove(os.path.join(old, "encoder.json"))
+    predictor = Predictor(old)
+    assert predictor.encoder == small_split.train.encoder
+    features, labels, _ = predictor.read(small_split.test.data_path)
+    onp.testing.assert_array_equal(features, small_split.test.features)
+    expected = net(np.array(small_split.test.features, dtype="int32")).asnumpy().ravel()
+    onp.testing.assert_allclose(predictor.predict_features(features), expected, atol=1e-6)
+
+
+def test_encoder_that_does_not_fit_the_model_is_refused(trained, tmp_path):
+    _, out = trained
+    other = copy_dir(out, str(tmp_path / "enc"))
+    path = os.path.join(other, "encoder.json")
+    data = json.load(open(path))
+    data["fields"] = data["fields"][:-1]
+    json.dump(data, open(path, "w"))
+    with pytest.raises(ModelDirError, match="encoder for 34 fields, found 33"):
+        load_model_dir(other)
+    data["format_version"] = 7
+    json.dump(data, open(path, "w"))
+    with pytest.raises(ModelDirError, match="encoder.json: encoder format version 7"):
+        load_model_dir(other)
 
 
 def copy_dir(src, dst):

@@ -1,7 +1,7 @@
-"""Turning Criteo cell keys into embedding rows, chunk by chunk.
+"""Fitting an encoder to a Criteo file while its chunks stream by.
 
-Two encoders with one interface (``observe`` a chunk's column, ``finish``,
-``lookup``):
+Two streaming encoders with one interface (``observe`` a chunk's column,
+``finish`` into the saved encoder of data/encoders.py, ``lookups``):
 
 - ``StreamingVocabulary``: the book's rule over one pass. Each field keeps a
   hash table key -> raw id (pandas' C hash table, so a chunk costs one call
@@ -10,21 +10,21 @@ Two encoders with one interface (``observe`` a chunk's column, ``finish``,
   numbered in sorted order; every other token, and any token seen only in the
   hold-out rows, maps to the field's default index (its vocabulary size).
   Memory is the distinct values, not the rows.
-- ``HashingEncoder``: each field's token goes to one of ``num_buckets`` rows
-  by a fixed 64-bit mix of its key (stable across runs and machines). No
-  dictionary at all; collisions are the price.
+- ``StreamingHashing``: each field's token goes to one of ``num_buckets``
+  rows by a fixed 64-bit mix of its key (data/tokens.py; stable across runs
+  and machines). No dictionary at all; collisions are the price.
 
-Integer fields are first mapped to their log^2 bucket token (criteo_format);
+Integer fields are first mapped to their log^2 bucket token (data/tokens.py);
 only distinct keys not seen before are decoded to text, so that costs little.
 """
 import numpy as np
 import pandas as pd
 from pandas._libs import hashtable
 
-from .criteo_format import NUM_FIELDS, NUM_INT, integer_tokens
-from .criteo_reader import LONG_BIT
-
-HASH_KEY = "deepfm-gluon-ctr"  # 16 bytes, pandas' hash_array key
+from ..encoders import HashingEncoder, VocabularyEncoder
+from ..tokens import LONG_BIT, buckets, integer_tokens, token_keys
+from ..vocabulary import field_offsets
+from .format import FIELD_NAMES, NUM_FIELDS, NUM_INT, TRANSFORMS
 
 
 def key_texts(keys, long_texts):
@@ -110,8 +110,9 @@ class StreamingVocabulary:
         return key_texts(keys[raw_ids], self.long_texts[field])
 
     def finish(self):
-        """Number kept tokens in sorted order; build raw-id -> index lookups."""
-        self.feat_mapper, self.defaults, self._lookup = {}, {}, []
+        """The ``VocabularyEncoder``: kept tokens numbered in sorted order; also
+        builds the raw-id -> local index ``lookups``."""
+        vocabularies, defaults, self._lookup = [], [], []
         for f in range(NUM_FIELDS):
             size = len(self.ints[f].tokens) if f < NUM_INT else len(self.tables[f])
             kept = np.flatnonzero(self.counts[f][:size] >= self.min_threshold)
@@ -120,48 +121,37 @@ class StreamingVocabulary:
             lookup = np.full(size, len(kept), dtype=np.int32)
             lookup[kept[by_text]] = np.arange(len(kept), dtype=np.int32)
             self._lookup.append(lookup)
-            self.feat_mapper[f + 1] = {str(t): i for i, t in enumerate(texts[by_text])}
-            self.defaults[f + 1] = len(kept)
-        self.field_dims = np.array([self.defaults[f + 1] + 1 for f in range(NUM_FIELDS)],
-                                   dtype=np.int64)
+            vocabularies.append({str(t): i for i, t in enumerate(texts[by_text])})
+            defaults.append(len(kept))
         self.tables = self.keys = self.ints = None  # no longer needed
-        return self
+        return VocabularyEncoder(vocabularies, defaults, FIELD_NAMES, TRANSFORMS)
 
-    def lookup(self, field):
-        return self._lookup[field]
-
-
-def _mix64(x):
-    """splitmix64's finalizer: a fixed, well-spread 64-bit hash of a uint64 array."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    def lookups(self):
+        """Per field, raw id -> local index (int32); after ``finish``."""
+        return self._lookup
 
 
-class HashingEncoder:
-    """Feature hashing: token -> mix64(key, field) mod ``num_buckets``, per field."""
+class StreamingHashing:
+    """Feature hashing as the chunks go by: ``observe`` returns final indices,
+    offsets included, so nothing is remapped afterwards."""
 
     kind = "hash"
 
     def __init__(self, num_buckets):
-        self.num_buckets = int(num_buckets)
+        self.encoder = HashingEncoder(num_buckets, FIELD_NAMES, TRANSFORMS)
+        self.offsets = field_offsets(self.encoder.field_dims)
         self.ints = [_IntegerTokens() for _ in range(NUM_INT)]
 
     def observe(self, chunk, field, num_train):
+        """Feature indices (int64) of ``field`` in ``chunk``."""
         column = chunk.keys[field]
         if field < NUM_INT:  # hash the bucket token, not the raw text
             ids = self.ints[field].ids(chunk, field, column)
-            tokens = np.array(self.ints[field].tokens, dtype=object)
-            column = pd.util.hash_array(tokens, hash_key=HASH_KEY, categorize=False)[ids]
-        salted = column ^ _mix64(np.full(1, field + 1, dtype=np.uint64))
-        return (_mix64(salted) % np.uint64(self.num_buckets)).astype(np.int64)
+            column = token_keys(np.array(self.ints[field].tokens, dtype=object))[ids]
+        return buckets(column, field, self.encoder.num_buckets) + self.offsets[field]
 
     def finish(self):
-        self.field_dims = np.full(NUM_FIELDS, self.num_buckets, dtype=np.int64)
-        self.feat_mapper = {f + 1: {} for f in range(NUM_FIELDS)}
-        self.defaults = {f + 1: 0 for f in range(NUM_FIELDS)}
-        return self
+        return self.encoder
 
-    def lookup(self, field):
-        return None  # raw ids are final
+    def lookups(self):
+        return None  # observed indices are final

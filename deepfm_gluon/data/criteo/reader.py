@@ -2,11 +2,12 @@
 
 Everything works on the raw bytes with numpy, without a Python string per
 cell (pandas' tokenizer makes one per cell and caps the rate near 50k
-rows/sec): lines are validated by counting separators per line and checking
-the label byte; each cell becomes a 64-bit key, its bytes packed
-little-endian when it has at most 8 (every Criteo token and almost every
-integer), else a SipHash of its text with the top bit set. Memory is one
-chunk of bytes plus its keys, whatever the file size. Bad lines (wrong column count, blank, label not 0/1)
+rows/sec): the shared splitter (data/cells.py) finds every separator and newline,
+lines are validated by counting separators per line and checking the label
+byte; each cell becomes a 64-bit key, its bytes packed little-endian when it
+has at most 8 (every Criteo token and almost every integer), else a SipHash
+of its text with the top bit set. Memory is one chunk of bytes plus its
+keys, whatever the file size. Bad lines (wrong column count, blank, label not 0/1)
 are counted in a ``SkipReport`` with their line numbers, or raise with
 ``strict=True``; they are never dropped silently.
 """
@@ -16,14 +17,15 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 
-from ..errors import DataFormatError
-from .criteo_format import NUM_COLUMNS, CriteoFormat
-from .reader import SkipReport
+from ...errors import DataFormatError
+from ..cells import Cells, find_delimiters, line_bounds, split_cells
+from ..reader import SkipReport
+from ..tokens import long_text_keys
+from .format import NUM_COLUMNS, CriteoFormat
 
 DEFAULT_CHUNK_BYTES = 8 << 20
-NEWLINE, ZERO, ONE = 10, ord("0"), ord("1")
+ZERO, ONE = ord("0"), ord("1")
 EXPECTED = f"label (0 or 1) then 39 separated values ({NUM_COLUMNS} columns)"
 
 
@@ -31,22 +33,17 @@ EXPECTED = f"label (0 or 1) then 39 separated values ({NUM_COLUMNS} columns)"
 class Chunk:
     """Valid lines of one block: labels (n,) float32, ``keys`` (39, n) uint64
     (I1..C26, one row per field; 0 is the empty cell), each line's 0-based
-    data-line index (header excluded), and what ``texts`` needs to recover a
-    cell's text (the block's bytes, cell starts and lengths)."""
+    data-line index (header excluded), and the block's ``Cells`` (for the
+    few cells whose text is needed)."""
 
     labels: np.ndarray
     keys: np.ndarray
     line_index: np.ndarray
-    raw: bytes
-    starts: np.ndarray
-    lengths: np.ndarray
+    cells: Cells
 
     def texts(self, field, rows):
-        """The text of ``field`` in ``rows`` (for the few cells whose text is needed)."""
-        raw = self.raw
-        return np.array([raw[s:s + n].decode("utf-8", errors="replace")
-                         for s, n in zip(self.starts[rows, field], self.lengths[rows, field])],
-                        dtype=object)
+        """The text of ``field`` (0 = I1) in ``rows``."""
+        return self.cells.texts(rows, field + 1)
 
 
 def count_data_lines(path, fmt, chunk_bytes=DEFAULT_CHUNK_BYTES):
@@ -80,16 +77,10 @@ def _blocks(path, chunk_bytes):
             yield rest + b"\n"
 
 
-def _line_problems(buf, sep_byte):
-    """(delims, starts, ends, reason code per line, separators per line); codes:
-    0 ok, 1 blank, 2 column count, 3 label. ``delims``: every separator and newline."""
-    delims = np.flatnonzero((buf == sep_byte) | (buf == NEWLINE))
-    is_end = np.flatnonzero(buf[delims] == NEWLINE)
-    ends = delims[is_end]
-    seps_per_line = np.diff(is_end, prepend=-1) - 1
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
+def _line_problems(buf, delims, sep_byte):
+    """(starts, ends, reason code per line, separators per line); codes:
+    0 ok, 1 blank, 2 column count, 3 label."""
+    starts, ends, seps_per_line = line_bounds(buf, delims)
     codes = np.zeros(len(ends), dtype=np.int8)
     codes[seps_per_line != NUM_COLUMNS - 1] = 2
     first = buf[np.minimum(starts, len(buf) - 1)]
@@ -97,7 +88,7 @@ def _line_problems(buf, sep_byte):
     bad_label = ~(((first == ZERO) | (first == ONE)) & (second == sep_byte))
     codes[(codes == 0) & bad_label] = 3
     codes[ends == starts] = 1
-    return delims, starts, ends, codes, seps_per_line
+    return starts, ends, codes, seps_per_line
 
 
 def _reason(block, start, end, code, seps, sep):
@@ -109,36 +100,18 @@ def _reason(block, start, end, code, seps, sep):
     return f"label {label[:20]!r}"
 
 
-_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
-LONG_BIT = np.uint64(1 << 63)
-
-
-def _load_u64(buf, positions):
-    """The 8 bytes at each position, as little-endian uint64 (unaligned loads
-    through an overlapping 8-byte window view; one gather)."""
-    padded = np.zeros(len(buf) + 8, dtype=np.uint8)
-    padded[:len(buf)] = buf
-    windows = np.lib.stride_tricks.as_strided(padded, shape=(len(buf), 8), strides=(1, 1))
-    return windows[positions].view(np.uint64).ravel()
-
-
-def cell_keys(buf, raw, delims, count):
-    """Keys (39, count) column-major, starts and lengths ((count, 39)) of
-    validated lines in ``buf``; ``delims`` are all separator/newline positions."""
-    if len(delims) != count * NUM_COLUMNS:  # cannot happen for validated lines
-        raise DataFormatError("<chunk>", None, f"{len(delims)} cells, expected {count * NUM_COLUMNS}")
-    starts = np.empty_like(delims)
-    starts[0] = 0
-    starts[1:] = delims[:-1] + 1
-    lengths = delims - starts
-    keys = _load_u64(buf, starts) & _MASKS[np.minimum(lengths, 8)]
+def cell_keys(cells):
+    """Keys (39, n) uint64, field-major (label column excluded): a cell of at
+    most 8 bytes is its bytes packed little-endian; a longer one is a hash of
+    its text with the top bit set (data/tokens.py, docs/encoder.md)."""
+    count = len(cells.starts)
+    lengths = cells.lengths.ravel()
+    keys = cells.words(cells.starts.ravel(), lengths, byteorder="<")  # in file order: cache-friendly
     long_cells = np.flatnonzero(lengths > 8)
     if len(long_cells):
-        texts = np.array([raw[starts[i]:delims[i]].decode("utf-8", errors="replace")
-                          for i in long_cells], dtype=object)
-        keys[long_cells] = pd.util.hash_array(texts, categorize=True) | LONG_BIT
-    shape = (count, NUM_COLUMNS)
-    return keys.reshape(shape).T.copy(), starts.reshape(shape), lengths.reshape(shape)
+        rows, cols = np.divmod(long_cells, NUM_COLUMNS)
+        keys[long_cells] = long_text_keys(cells.texts_at(rows, cols))
+    return keys.reshape(count, NUM_COLUMNS)[:, 1:].T.copy()
 
 
 def _prepare(block, sep, phys, skip):
@@ -148,7 +121,8 @@ def _prepare(block, sep, phys, skip):
     if b"\r" in block:
         block = block.replace(b"\r\n", b"\n")
     buf = np.frombuffer(block, dtype=np.uint8)
-    delims, starts, ends, codes, seps = _line_problems(buf, sep_byte)
+    delims = find_delimiters(buf, sep_byte)
+    starts, ends, codes, seps = _line_problems(buf, delims, sep_byte)
     if phys < skip:  # the header line
         codes[:skip - phys] = -1
     bad = [(phys + int(i) + 1, _reason(block, starts[i], ends[i], codes[i], seps[i], sep))
@@ -161,12 +135,13 @@ def _prepare(block, sep, phys, skip):
     if len(keep) < len(codes):
         byte_line = np.repeat(np.arange(len(codes)), ends - starts + 1)
         buf = buf[good[byte_line]]
-        block = buf.tobytes()
-        delims = np.flatnonzero((buf == sep_byte) | (buf == NEWLINE))
-    keys, starts, lengths = cell_keys(buf, block, delims, len(keep))
-    labels = (buf[starts[:, 0]] == ONE).astype(np.float32)
+        delims = None
+    cells = split_cells(buf, NUM_COLUMNS, len(keep), sep_byte, delims)
+    if cells is None:  # cannot happen for validated lines
+        raise DataFormatError("<chunk>", None, "validated lines that do not split into cells")
+    labels = (buf[cells.starts[:, 0]] == ONE).astype(np.float32)
     index = (phys + keep - skip).astype(np.int64)
-    return bad, Chunk(labels, keys[1:], index, block, starts[:, 1:], lengths[:, 1:]), data_lines
+    return bad, Chunk(labels, cell_keys(cells), index, cells), data_lines
 
 
 def read_chunks(path, fmt=CriteoFormat(), report=None, strict=False,

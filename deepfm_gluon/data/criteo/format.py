@@ -4,25 +4,24 @@ A line is ``label, I1..I13, C1..C26``: 40 columns, TAB-separated in Kaggle's
 train.txt and the Terabyte day_N files; some copies (DeepCTR's sample) are
 comma-separated with a header line. Any value may be empty.
 
-Integer fields are made categorical the way the competition winners and
-FuxiCTR do it: ``x > 2`` becomes the bucket ``floor(log(x)**2)`` (token
-``"L<bucket>"``), ``x <= 2`` (including -1, 0, 1, 2) is kept as its own value,
+Integer fields are made categorical (data/tokens.py, transform
+``criteo_integer``) the way the competition winners and FuxiCTR do it:
+``x > 2`` becomes the bucket ``floor(log(x)**2)`` (token ``"L<bucket>"``),
+``x <= 2`` (including -1, 0, 1, 2) is kept as its own value,
 and an empty cell is its own value too. Writing "260.0" or "260" gives the
 same token, so the tab and the comma copies encode alike.
 """
 import dataclasses
-import math
 
-import numpy as np
-import pandas as pd
-
-from ..errors import DataFormatError, DeepFMError
+from ...errors import DataFormatError, DeepFMError
+from ..tokens import integer_tokens  # noqa: F401  (the integer-field rule, shared with encoders)
 
 NUM_INT = 13
 NUM_CAT = 26
 NUM_FIELDS = NUM_INT + NUM_CAT
 NUM_COLUMNS = 1 + NUM_FIELDS
 FIELD_NAMES = [f"I{i}" for i in range(1, NUM_INT + 1)] + [f"C{i}" for i in range(1, NUM_CAT + 1)]
+TRANSFORMS = ["criteo_integer"] * NUM_INT + ["identity"] * NUM_CAT  # per field, for the encoders
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,19 +53,3 @@ def detect_format(path, sep=None, header=None):
     if header is None:
         header = text.split(sep, 1)[0] not in ("0", "1")
     return CriteoFormat(sep=sep, header=bool(header))
-
-
-def _integer_token(raw, value):
-    if raw == "":
-        return ""
-    if math.isnan(value):
-        return "?" + raw  # not a number: kept as its own category, never dropped
-    if value > 2:
-        return f"L{int(math.floor(math.log(value) ** 2))}"
-    return str(int(value)) if value == int(value) else repr(float(value))
-
-
-def integer_tokens(uniques):
-    """Tokens (object array) for the distinct raw strings of one integer column."""
-    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(np.float64)
-    return np.array([_integer_token(r, v) for r, v in zip(uniques, values)], dtype=object)

@@ -23,15 +23,15 @@ from typing import Optional
 
 import numpy as np
 
-from ..atomic import atomic_write_json
-from ..errors import DataFormatError, DeepFMError
-from .criteo_encode import HashingEncoder, StreamingVocabulary
-from .criteo_format import NUM_FIELDS, detect_format
-from .criteo_reader import DEFAULT_CHUNK_BYTES, EXPECTED, count_data_lines, read_chunks
-from .reader import SkipReport
-from .vocabulary import field_offsets
+from ...atomic import atomic_write_json
+from ...errors import DataFormatError, DeepFMError
+from ..reader import SkipReport
+from .encode import StreamingHashing, StreamingVocabulary
+from .format import NUM_FIELDS, CriteoFormat, detect_format
+from .reader import DEFAULT_CHUNK_BYTES, EXPECTED, count_data_lines, read_chunks
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: encoder.json (data/encoders.py) replaces vocab.json
+ENCODER_FILE = "encoder.json"
 HEADER_BYTES = 128
 REMAP_ROWS = 1 << 18
 LOG_EVERY = 2_000_000  # rows between progress lines while building
@@ -96,48 +96,57 @@ class NpyAppender:
         self.file.close()
 
 
-def _remap_in_place(path, rows, lookups, offsets, dtype):
-    """features[:, f] = lookup_f[raw id] + offset_f, a block of rows at a time,
-    through one concatenated lookup table (one gather per block, not per column)."""
-    width = len(offsets)
-    bases = np.concatenate([[0], np.cumsum([len(t) for t in lookups])[:-1]]).astype(dtype)
-    table = np.concatenate([t.astype(np.int64) + o for t, o in zip(lookups, offsets)]).astype(dtype)
-    row_bytes = width * np.dtype(dtype).itemsize
-    with open(path, "r+b") as f:
-        for start in range(0, rows, REMAP_ROWS):
-            count = min(REMAP_ROWS, rows - start)
-            f.seek(HEADER_BYTES + start * row_bytes)
-            raw = np.fromfile(f, dtype=dtype, count=count * width).reshape(count, width)
-            raw += bases
-            f.seek(HEADER_BYTES + start * row_bytes)
-            f.write(table.take(raw).tobytes())
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """What format detection finds: the file's format, its data lines (header
+    excluded) and how many of them, in file order, form the training part."""
+
+    fmt: CriteoFormat
+    data_lines: int
+    num_train_lines: int
 
 
-def build_cache(path, folder, options, log=None):
-    """Read ``path`` once and write features.npy, labels.npy, meta.json (and
-    vocab.json for the vocabulary) into ``folder``; returns the meta dict."""
-    start = time.perf_counter()
+@dataclasses.dataclass
+class EncodedRows:
+    """What the encoding pass wrote: rows in features.npy/labels.npy, how many
+    of them are training rows, and the lines it skipped."""
+
+    path: str
+    rows: int
+    num_train: int
+    report: SkipReport
+
+
+def detect_layout(path, options):
+    """Step 1, format detection: separator, header and the train/test cut."""
     fmt = detect_format(path, options.sep, options.header)
     total = count_data_lines(path, fmt)
-    num_train_lines = total - int(round(total * options.test_fraction))
-    if options.hash_buckets * NUM_FIELDS >= 2**31:
-        raise DeepFMError(f"--hash-buckets {options.hash_buckets}: {NUM_FIELDS} fields of that many "
-                          "rows overflow int32 indices")
-    encoder = (HashingEncoder(options.hash_buckets) if options.hash_buckets
-               else StreamingVocabulary(options.min_threshold))
-    offsets = field_offsets(encoder.finish().field_dims) if options.hash_buckets else None
+    return Layout(fmt, total, total - int(round(total * options.test_fraction)))
+
+
+def streaming_encoder(options):
+    """Step 2a: the encoder the encoding pass fits (vocabulary or hashing)."""
+    if options.hash_buckets:
+        return StreamingHashing(options.hash_buckets)
+    return StreamingVocabulary(options.min_threshold)
+
+
+def encode_rows(path, layout, encoder, folder, options, log=None):
+    """Step 2b, reading and encoding: one pass over ``path`` that appends each
+    chunk's indices (raw ids for a vocabulary) to features.npy and its labels
+    to labels.npy; returns ``EncodedRows``."""
+    start = time.perf_counter()
     report = SkipReport(str(path))
     features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, NUM_FIELDS)
     labels = NpyAppender(os.path.join(folder, "labels.npy"), np.float32)
     num_train = 0
     try:
-        for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
-            n_train = int(np.searchsorted(chunk.line_index, num_train_lines))
+        for chunk in read_chunks(path, layout.fmt, report, options.strict, options.chunk_bytes):
+            n_train = int(np.searchsorted(chunk.line_index, layout.num_train_lines))
             num_train += n_train
             block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
             for f in range(NUM_FIELDS):
-                raw = encoder.observe(chunk, f, n_train)
-                block[f] = raw + offsets[f] if offsets is not None else raw
+                block[f] = encoder.observe(chunk, f, n_train)
             features.append(block.T)
             labels.append(chunk.labels)
             if log is not None and features.rows // LOG_EVERY != (features.rows - len(chunk.labels)) // LOG_EVERY:
@@ -148,23 +157,52 @@ def build_cache(path, folder, options, log=None):
     if not features.rows:
         raise DataFormatError(path, None, f"no valid line among {report.total_lines} "
                               f"({report.summary()})", EXPECTED)
-    if not options.hash_buckets:
-        encoder.finish()
-        if int(encoder.field_dims.sum()) >= 2**31:
-            raise DeepFMError(f"{path}: {int(encoder.field_dims.sum())} features overflow int32 "
-                              "indices; use hashing (--hash-buckets)")
-        _remap_in_place(features.path, features.rows, [encoder.lookup(f) for f in range(NUM_FIELDS)],
-                        field_offsets(encoder.field_dims), np.int32)
-        with open(os.path.join(folder, "vocab.json"), "w") as f:  # the folder is renamed when done
-            f.write(json.dumps({"feat_mapper": {str(k): v for k, v in encoder.feat_mapper.items()},
-                                "defaults": {str(k): v for k, v in encoder.defaults.items()}}))
-    seconds = time.perf_counter() - start
-    meta = {"version": CACHE_VERSION, "encoding": encoder.kind, "sep": fmt.sep, "header": fmt.header,
-            "num_rows": features.rows, "num_train": num_train, "data_lines": total,
-            "num_train_lines": num_train_lines, "field_dims": encoder.field_dims.tolist(),
-            "skip_report": report.to_dict(), "build_seconds": seconds,
-            "rows_per_sec": features.rows / max(seconds, 1e-9)}
-    return meta
+    return EncodedRows(features.path, features.rows, num_train, report)
+
+
+def remap_features(rows, lookups, offsets):
+    """Step 3, remapping: features[:, f] = lookups[f][raw id] + offsets[f] in
+    features.npy, a block of rows at a time, through one concatenated lookup
+    table (one gather per block, not per column). No-op when ``lookups`` is
+    None (hashing wrote final indices)."""
+    if lookups is None:
+        return
+    dtype = np.int32
+    width = len(offsets)
+    bases = np.concatenate([[0], np.cumsum([len(t) for t in lookups])[:-1]]).astype(dtype)
+    table = np.concatenate([t.astype(np.int64) + o for t, o in zip(lookups, offsets)]).astype(dtype)
+    row_bytes = width * np.dtype(dtype).itemsize
+    with open(rows.path, "r+b") as f:
+        for start in range(0, rows.rows, REMAP_ROWS):
+            count = min(REMAP_ROWS, rows.rows - start)
+            f.seek(HEADER_BYTES + start * row_bytes)
+            raw = np.fromfile(f, dtype=dtype, count=count * width).reshape(count, width)
+            raw += bases
+            f.seek(HEADER_BYTES + start * row_bytes)
+            f.write(table.take(raw).tobytes())
+
+
+def cache_meta(layout, encoder, rows, seconds):
+    """Step 5, metadata: what meta.json records about the build."""
+    return {"version": CACHE_VERSION, "encoding": "hash" if encoder.kind == "hashing" else "vocab",
+            "sep": layout.fmt.sep, "header": layout.fmt.header, "num_rows": rows.rows,
+            "num_train": rows.num_train, "data_lines": layout.data_lines,
+            "num_train_lines": layout.num_train_lines, "field_dims": encoder.field_dims.tolist(),
+            "skip_report": rows.report.to_dict(), "build_seconds": seconds,
+            "rows_per_sec": rows.rows / max(seconds, 1e-9)}
+
+
+def build_cache(path, folder, options, log=None):
+    """Read ``path`` once and write features.npy, labels.npy and encoder.json
+    into ``folder``; returns the meta dict (the caller writes meta.json)."""
+    start = time.perf_counter()
+    layout = detect_layout(path, options)
+    streaming = streaming_encoder(options)
+    rows = encode_rows(path, layout, streaming, folder, options, log)
+    encoder = streaming.finish()  # step 4, vocabulary: kept tokens numbered
+    remap_features(rows, streaming.lookups(), encoder.offsets)
+    encoder.save(os.path.join(folder, ENCODER_FILE))  # step 6, writing (the folder is renamed when done)
+    return cache_meta(layout, encoder, rows, time.perf_counter() - start)
 
 
 def _check_strict(path, meta, options):

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from .criteo_format import NUM_CAT, NUM_INT
+from .format import NUM_CAT, NUM_INT
 
 BLOCK_ROWS = 200_000
 BAD_KINDS = ("few", "many", "label", "blank")
