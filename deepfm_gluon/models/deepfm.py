@@ -33,7 +33,8 @@ class DeepFM(FM):
         return {**super().config(), "mlp_dims": list(self.mlp_dims), "drop_rate": self.drop_rate}
 
     def logit(self, F, x):
-        """The score before the sigmoid: FM part plus MLP.
-        x: int32 (batch, num_fields) feature indices; returns (batch, 1) float32."""
-        fm_logit, embed_x = self.fm_logit(F, x)
-        return fm_logit + self.mlp(embed_x)
+        """The score before the sigmoid: the FM part plus the MLP over the same
+        embeddings. x: int32 (batch, num_fields) feature indices; returns
+        (batch, 1) float32."""
+        embed_x = self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
+        return self.fm_logit(F, x, embed_x) + self.mlp(embed_x)

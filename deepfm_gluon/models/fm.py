@@ -41,13 +41,13 @@ class FM(nn.HybridBlock):
     def logit(self, F, x):
         """The score before the sigmoid, which training feeds to the loss.
         x: int32 (batch, num_fields) feature indices; returns (batch, 1) float32."""
-        return self.fm_logit(F, x)[0]
-
-    def fm_logit(self, F, x):
-        """Linear term plus FM interaction, (batch, 1), and the embeddings
-        side by side, (batch, num_fields * num_factors), which DeepFM's MLP reads."""
         embed_x = self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
+        return self.fm_logit(F, x, embed_x)
+
+    def fm_logit(self, F, x, embed_x):
+        """Linear term plus FM interaction: (batch, 1) float32.
+        x: int32 (batch, num_fields) feature indices; embed_x: their
+        embeddings side by side, (batch, num_fields * num_factors) float32."""
         linear, sum_of_square = kernels.linear_term_and_sum_of_squares(F, self, x, embed_x)
         square_of_sum = kernels.square_of_sum(F, embed_x, self.num_fields, self.num_factors)
-        x = self.linear_layer(linear) + 0.5 * (square_of_sum - sum_of_square)
-        return x, embed_x
+        return self.linear_layer(linear) + 0.5 * (square_of_sum - sum_of_square)
