@@ -342,6 +342,7 @@ def summarize(runs):
         "process_seconds_book": m("book_e2e", "process_seconds"),
         "process_seconds_book_workers0": m("book_e2e_workers0", "process_seconds"),
         "process_seconds_ours": m("ours_e2e", "process_seconds"),
+        "process_seconds_ours_loop": m("ours_loop", "process_seconds"),
         "process_seconds_torch": m("torch_loop", "process_seconds"),
         "seconds_book": m("book_e2e", "seconds"),
         "seconds_book_workers0": m("book_e2e_workers0", "seconds"),
@@ -358,6 +359,7 @@ def summarize(runs):
     s["train_vs_book_own_workers"] = ratio("train_e2e_ours", "train_e2e_book")
     s["process_vs_book"] = ratio("process_seconds_book_best", "process_seconds_ours")
     s["process_vs_torch"] = ratio("process_seconds_torch", "process_seconds_ours")
+    s["process_loop_vs_torch"] = ratio("process_seconds_torch", "process_seconds_ours_loop")
     s["train_vs_torch"] = ratio("train_e2e_ours", "train_loop_torch")
     s["loop_vs_torch"] = ratio("train_loop_ours", "train_loop_torch")
     s["predict_vs_book"] = ratio("predict_ours", "predict_book")
@@ -411,6 +413,9 @@ def format_report(report):
         ("whole process, s (book: num_workers=0)", s.get("process_seconds_book_workers0"),
          s.get("process_seconds_ours"), None,
          _safe_ratio(s.get("process_seconds_book_workers0"), s.get("process_seconds_ours")), None),
+        ("whole process, s, model loop only (pre-encoded arrays)", None,
+         s.get("process_seconds_ours_loop"), s.get("process_seconds_torch"), None,
+         s.get("process_loop_vs_torch")),
         ("train model loop only, examples/s", None, s["train_loop_ours"], s["train_loop_torch"],
          None, s["loop_vs_torch"]),
         (f"predict batch {cfg['predict_batch']}, examples/s", s["predict_book"], s["predict_ours"],

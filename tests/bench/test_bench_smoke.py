@@ -16,7 +16,8 @@ SUMMARY_KEYS = {"train_e2e_book", "train_e2e_ours", "train_loop_ours", "train_lo
                 "encode_vs_d2l", "predict_max_abs_diff_vs_book", "ablations",
                 "train_e2e_book_workers0", "book_dataloader_workers", "process_seconds_book",
                 "process_seconds_book_workers0", "process_seconds_ours", "process_seconds_torch",
-                "train_vs_book_own_workers", "process_vs_book", "process_vs_torch"}
+                "train_vs_book_own_workers", "process_vs_book", "process_vs_torch",
+                "process_seconds_ours_loop", "process_loop_vs_torch"}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,8 @@ def test_quick_suite_reports_every_measurement(quick_report):
     # Whole-process wall time covers the in-process time, start-up and imports on top.
     for label, seconds in (("book_e2e", "process_seconds_book"), ("book_e2e_workers0",
                                                                  "process_seconds_book_workers0"),
-                           ("ours_e2e", "process_seconds_ours")):
+                           ("ours_e2e", "process_seconds_ours"),
+                           ("ours_loop", "process_seconds_ours_loop")):
         run = quick_report["runs"][label][0]
         assert run["process_seconds"] > run["seconds"] > 0, label
         assert summary[seconds] == pytest.approx(run["process_seconds"])
