@@ -429,7 +429,7 @@ def format_report(report):
     header = ("measurement", "book/d2l", "ours", "torch peer", "ours/book", "ours/torch")
     body = []
     for name, book, ours, torch, r_book, r_torch in rows:
-        unit = "MiB" if "MiB" in name else ("s" if ", s " in name else "")
+        unit = "MiB" if "MiB" in name else ("s" if name.startswith("whole process, s") else "")
         body.append((name, _num(book, unit), _num(ours, unit), _num(torch, unit),
                      _num(r_book, "x"), _num(r_torch, "x")))
     lines = [_table(header, body)]
