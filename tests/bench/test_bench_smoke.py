@@ -69,7 +69,7 @@ def test_report_formats_as_tables(quick_report):
     assert "train end to end" in text and "encode vs d2l" in text
     assert "predict batch 8192" in text and "max |difference|" in text
     assert "whole process, s" in text and "num_workers=0" in text
-    seconds = [line.split()[-5:] for line in text.splitlines() if line.startswith("whole process")]
+    seconds = [line.split()[-5:] for line in text.splitlines() if line.startswith("whole process, s")]
     assert len(seconds) == 3 and all("." in row[1] for row in seconds)  # ours: seconds, 2 decimals
 
 
