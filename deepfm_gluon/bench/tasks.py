@@ -21,10 +21,11 @@ def _load_npz(path):
     return data["X"], data["y"]
 
 
-def book_e2e(train_path, test_path, epochs, batch_size, seed=0):
-    """The chapter's pipeline from text files to a trained net (see ``book``)."""
-    from .book import run_book_pipeline
-    _, _, numbers = run_book_pipeline(train_path, test_path, epochs, batch_size, seed)
+def book_e2e(train_path, test_path, epochs, batch_size, seed=0, num_workers=None):
+    """The chapter's pipeline from text files to a trained net (see
+    ``book_pipeline``); ``num_workers`` None is the book's own worker count."""
+    from .book_pipeline import run_book_pipeline
+    _, _, numbers = run_book_pipeline(train_path, test_path, epochs, batch_size, seed, num_workers)
     return {"examples_per_sec": numbers["examples"] / numbers["seconds"], **numbers}
 
 
@@ -94,7 +95,7 @@ def predict(npz_path, rows, batch_size, repeats=3, book=True):
     from mxnet import init
 
     from ..models import build_model
-    from .book import BookDeepFM
+    from ..reference import BookDeepFM
     _set_np()
     X = _tile_rows(_load_npz(npz_path)[0], rows)
     field_dims = _field_dims_from_npz(npz_path)

@@ -4,7 +4,6 @@ No timing assertions: the numbers depend on the machine and its load.
 """
 import json
 
-import numpy as np
 import pytest
 
 from deepfm_gluon.bench import BenchConfig
@@ -14,7 +13,11 @@ from deepfm_gluon.errors import DeepFMError
 SUMMARY_KEYS = {"train_e2e_book", "train_e2e_ours", "train_loop_ours", "train_loop_torch",
                 "predict_book", "predict_ours", "predict_torch", "encode_d2l", "encode_ours",
                 "rss_book_e2e", "rss_ours_e2e", "train_vs_book", "train_vs_torch",
-                "encode_vs_d2l", "predict_max_abs_diff_vs_book", "ablations"}
+                "encode_vs_d2l", "predict_max_abs_diff_vs_book", "ablations",
+                "train_e2e_book_workers0", "book_dataloader_workers", "process_seconds_book",
+                "process_seconds_book_workers0", "process_seconds_ours", "process_seconds_torch",
+                "train_vs_book_own_workers", "process_vs_book", "process_vs_torch",
+                "process_seconds_ours_loop", "process_loop_vs_torch"}
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +38,27 @@ def test_quick_suite_reports_every_measurement(quick_report):
         assert summary[key] > 0, key
     assert summary["train_vs_book"] > 0 and summary["encode_vs_d2l"] > 0
     assert summary["predict_max_abs_diff_vs_book"] < 1e-5
+    # The book runs with its own DataLoader worker count, and with none.
+    from d2l import mxnet as d2l
+    assert summary["book_dataloader_workers"] == d2l.get_dataloader_workers()
+    assert [r["num_workers"] for r in quick_report["runs"]["book_e2e_workers0"]] == [0]
+    assert summary["train_e2e_book_workers0"] > 0
+    assert summary["train_vs_book"] == pytest.approx(
+        summary["train_e2e_ours"] / max(summary["train_e2e_book"], summary["train_e2e_book_workers0"]))
+    # Whole-process wall time covers the in-process time, start-up and imports on top.
+    for label, seconds in (("book_e2e", "process_seconds_book"), ("book_e2e_workers0",
+                                                                 "process_seconds_book_workers0"),
+                           ("ours_e2e", "process_seconds_ours"),
+                           ("ours_loop", "process_seconds_ours_loop")):
+        run = quick_report["runs"][label][0]
+        assert run["process_seconds"] > run["seconds"] > 0, label
+        assert summary[seconds] == pytest.approx(run["process_seconds"])
+    assert summary["process_vs_book"] > 0 and summary["process_seconds_torch"] is None
     assert quick_report["torch"] is False and summary["train_loop_torch"] is None
     assert set(quick_report["targets"]) == {"train_vs_book", "train_vs_torch", "predict_ours",
                                             "encode_vs_d2l"}
     assert quick_report["targets"]["train_vs_torch"]["met"] is None
-    assert set(quick_report["runs"]) == {"book_e2e", "ours_e2e", "ours_loop", "predict",
+    assert set(quick_report["runs"]) == {"book_e2e", "book_e2e_workers0", "ours_e2e", "ours_loop", "predict",
                                          "encode_ours", "encode_d2l"}
     assert quick_report["machine"]["cpus"] >= 1
 
@@ -49,6 +68,9 @@ def test_report_formats_as_tables(quick_report):
     text = format_report(quick_report)
     assert "train end to end" in text and "encode vs d2l" in text
     assert "predict batch 8192" in text and "max |difference|" in text
+    assert "whole process, s" in text and "num_workers=0" in text
+    seconds = [line.split()[-5:] for line in text.splitlines() if line.startswith("whole process, s")]
+    assert len(seconds) == 3 and all("." in row[1] for row in seconds)  # ours: seconds, 2 decimals
 
 
 def test_quick_flags_make_a_quick_config():
@@ -66,31 +88,3 @@ def test_quick_flags_make_a_quick_config():
 def test_bad_settings_are_user_errors(bad):
     with pytest.raises(DeepFMError):
         BenchConfig.quick(**bad).validate()
-
-
-def test_package_matches_the_book_block_exactly():
-    """Same weights: the hybridized package DeepFM gives the book Block's
-    probabilities (axis sums vs matrix products) within 1e-5."""
-    import mxnet as mx
-    from mxnet import init, npx
-
-    from deepfm_gluon.bench.book import BookDeepFM
-    from deepfm_gluon.bench.tasks import _copy_params
-    from deepfm_gluon.models import build_model
-    npx.set_np()
-    field_dims = [3, 7, 5, 11, 2]
-    ours = build_model("deepfm", field_dims)
-    ours.initialize(init.Xavier(), ctx=mx.cpu())
-    book = BookDeepFM(field_dims, num_factors=10, mlp_dims=[30, 20, 10])
-    book.initialize(init.Xavier(), ctx=mx.cpu())
-    _copy_params(ours, book)
-    rng = np.random.default_rng(0)
-    offsets = np.concatenate([[0], np.cumsum(field_dims)[:-1]])
-    X = (rng.integers(0, field_dims, (513, len(field_dims))) + offsets).astype(np.int32)
-    x = mx.np.array(X, dtype=np.int32)
-    expected = book(x).asnumpy()
-    eager = ours(x).asnumpy()
-    ours.hybridize(static_alloc=True, static_shape=True)
-    hybrid = ours(x).asnumpy()
-    assert np.abs(eager - expected).max() < 1e-5
-    assert np.abs(hybrid - expected).max() < 1e-5

@@ -3,11 +3,13 @@ explicit double loop over field pairs, and against the book's own Block."""
 import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import init, np, npx
+from mxnet import autograd, init, np, npx
 from mxnet.gluon import nn
 
 from deepfm_gluon import FM, DeepFM
-from deepfm_gluon.bench.book import BookDeepFM, BookFM
+from deepfm_gluon.bench.tasks import _copy_params
+from deepfm_gluon.models import LogitView, build_model
+from deepfm_gluon.reference import BookDeepFM, BookFM
 
 FIELD_DIMS = [3, 5, 2, 7, 4, 6]
 
@@ -97,3 +99,55 @@ def test_book_defaults_and_children():
     assert net.embedding.weight.shape == (340, 10) and net.fc.weight.shape == (340, 1)
     kinds = [type(b).__name__ for b in net.mlp]
     assert kinds == ["Dense", "Dropout"] * 3 + ["Dense"]
+
+
+def test_package_matches_the_book_block_exactly():
+    """Same weights: the hybridized package DeepFM gives the book Block's
+    probabilities (axis sums vs matrix products) within 1e-5."""
+    npx.set_np()
+    field_dims = [3, 7, 5, 11, 2]
+    ours = build_model("deepfm", field_dims)
+    ours.initialize(init.Xavier(), ctx=mx.cpu())
+    book = BookDeepFM(field_dims, num_factors=10, mlp_dims=[30, 20, 10])
+    book.initialize(init.Xavier(), ctx=mx.cpu())
+    _copy_params(ours, book)
+    rng = onp.random.default_rng(0)
+    offsets = onp.concatenate([[0], onp.cumsum(field_dims)[:-1]])
+    X = (rng.integers(0, field_dims, (513, len(field_dims))) + offsets).astype(onp.int32)
+    x = np.array(X, dtype=onp.int32)
+    expected = book(x).asnumpy()
+    eager = ours(x).asnumpy()
+    ours.hybridize(static_alloc=True, static_shape=True)
+    hybrid = ours(x).asnumpy()
+    assert onp.abs(eager - expected).max() < 1e-5
+    assert onp.abs(hybrid - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize("kind", ["deepfm", "fm"])
+def test_table_norms_and_fused_linear_gather_match_the_book_arithmetic(kind):
+    """Both ways to compute sum_f ||e_f||^2 give the same outputs and gradients."""
+    npx.set_np()
+    field_dims = [5, 9, 3, 12]
+    nets = []
+    for from_table in (True, False):
+        mx.random.seed(3)
+        net = build_model(kind, field_dims)
+        net.initialize(init.Xavier(), ctx=mx.cpu())
+        net.norms_from_table = from_table
+        nets.append(net)
+    assert nets[0].norms_from_table is True and nets[1].norms_from_table is False
+    X = onp.random.default_rng(1).integers(0, 3, (300, 4)) + onp.array([0, 5, 14, 17])
+    x = np.array(X, dtype=onp.int32)
+    outs, grads = [], []
+    for net in nets:
+        view = LogitView(net)
+        view.hybridize(static_alloc=True, static_shape=True)
+        with autograd.record(train_mode=False):
+            logits = view(x)
+        logits.backward()
+        outs.append(net(x).asnumpy())
+        grads.append(onp.concatenate([net.embedding.weight.grad().asnumpy().ravel(),
+                                     net.fc.weight.grad().asnumpy().ravel(),
+                                     net.linear_layer.weight.grad().asnumpy().ravel()]))
+    onp.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+    onp.testing.assert_allclose(grads[0], grads[1], atol=1e-4, rtol=1e-4)
