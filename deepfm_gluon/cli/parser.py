@@ -10,7 +10,8 @@ import os
 
 from ..version import __version__
 
-KVSTORE_CHOICES = ["device", "local", "dist_sync", "dist_async"]  # training.config.KVSTORES
+# training.config.KVSTORES (not imported: training/ loads MXNet); a test keeps the two equal
+KVSTORE_CHOICES = ["device", "local", "dist_sync", "dist_async"]
 
 
 def positive_int(text):

@@ -59,3 +59,10 @@ def test_impossible_combinations_are_one_clear_error(spec, message):
 ])
 def test_possible_combinations_pass(spec):
     assert spec.validate() is spec and spec.problem() is None
+
+
+def test_the_cli_offers_the_kvstores_runspec_accepts():
+    """cli/parser.py keeps its own list (it must not import training/, which loads MXNet)."""
+    from deepfm_gluon.cli.parser import KVSTORE_CHOICES
+    from deepfm_gluon.training.config import KVSTORES
+    assert KVSTORE_CHOICES == list(KVSTORES)
