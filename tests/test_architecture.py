@@ -39,31 +39,8 @@ SIDEWAYS = {
                              "(predict_logits, metrics)",
 }
 # Known problems in code other engineers own (issue 11), to be removed as they land.
-PENDING_CYCLES = {
-    frozenset({"deepfm_gluon.data.criteo", "deepfm_gluon.data.sources"}),
-}
-PENDING_FUNCTION_IMPORTS = {  # (module, imported module) without a start-up comment
-    ("deepfm_gluon.data.criteo", "deepfm_gluon.data.sources"),
-    ("deepfm_gluon.data.criteo", "deepfm_gluon.errors"),
-    ("deepfm_gluon.data.fastparse", "pandas"),
-    ("deepfm_gluon.data.sources", "deepfm_gluon.data.criteo"),
-    ("deepfm_gluon.bench.book", "d2l"),
-    ("deepfm_gluon.bench.worker", "resource"),
-    ("deepfm_gluon.bench.worker", "deepfm_gluon.bench.tasks"),
-    ("deepfm_gluon.bench.suite", "deepfm_gluon.data.ctr_dataset"),
-    ("deepfm_gluon.bench.suite", "deepfm_gluon.data.download"),
-    ("deepfm_gluon.bench.suite", "deepfm_gluon.data.synthetic"),
-    ("deepfm_gluon.bench.suite", "mxnet"),
-    ("deepfm_gluon.bench.tasks", "mxnet"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.bench.book"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.data.ctr_dataset"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.data.batches"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.models"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.training.config"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.training.driver"),
-    ("deepfm_gluon.bench.tasks", "deepfm_gluon.training.loop"),
-    ("deepfm_gluon.bench.tasks", "d2l"),
-}
+PENDING_CYCLES = set()
+PENDING_FUNCTION_IMPORTS = set()
 START_UP = "start-up"
 
 

@@ -26,13 +26,13 @@ from ..reference.book import BookDeepFM
 
 def book_devices():
     """``d2l.try_all_gpus()``, or ``[mx.cpu()]`` where it is empty (the CPU fix)."""
-    from d2l import mxnet as d2l  # only when used: d2l imports matplotlib, pandas (slow)
+    from d2l import mxnet as d2l  # start-up: only when used (d2l imports matplotlib, pandas)
     return d2l.try_all_gpus() or [mx.cpu()]
 
 
 def train_ch13_no_plot(net, train_iter, test_iter, loss, trainer, num_epochs, devices):
     """d2l.train_ch13 without the Animator; returns its numbers instead of printing."""
-    from d2l import mxnet as d2l  # only when used: d2l imports matplotlib, pandas (slow)
+    from d2l import mxnet as d2l  # start-up: only when used (d2l imports matplotlib, pandas)
     timer = d2l.Timer()
     test_acc, trained = 0.0, 0
     for _ in range(num_epochs):
@@ -54,7 +54,7 @@ def run_book_pipeline(train_path, test_path, epochs, batch_size=2048, seed=0, nu
     (net, train_data, numbers). ``seconds`` covers everything from reading
     the files to the last evaluation. ``num_workers``: the DataLoaders'
     worker processes; None is the book's ``d2l.get_dataloader_workers()``."""
-    from d2l import mxnet as d2l  # only when used: d2l imports matplotlib, pandas (slow)
+    from d2l import mxnet as d2l  # start-up: only when used (d2l imports matplotlib, pandas)
     if num_workers is None:
         num_workers = d2l.get_dataloader_workers()
     npx.set_np()

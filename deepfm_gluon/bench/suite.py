@@ -90,6 +90,7 @@ def prepare_data(config, log=print):
     """Synthetic book-shaped files (cached by spec), the encoded arrays the
     model-only loops share (npz: X int64 with offsets, y, field_dims), and the
     encoding files: ``encode_rows`` lines and the first ``d2l_encode_rows``."""
+    # start-up: imported where used, so each timed process loads only what it measures
     from ..data.ctr_dataset import CTRDataset
     from ..data.download import default_data_dir
     from ..data.synthetic import SyntheticSpec, generate_synthetic
@@ -273,6 +274,7 @@ def machine_info(config):
         model = names[0] if names else model
     except OSError:
         pass
+    # start-up: imported where used, so each timed process loads only what it measures
     import mxnet as mx
     features = mx.runtime.Features()
     return {"cpu_model": model, "cpus": os.cpu_count(), "threads": config.threads,

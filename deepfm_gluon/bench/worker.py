@@ -22,12 +22,14 @@ def peak_rss_kb():
                     return float(line.split()[1])
     except OSError:
         pass
+    # start-up: imported where used, so each timed process loads only what it measures
     import resource
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def main():
     request = json.loads(sys.stdin.read())
+    # start-up: imported where used, so each timed process loads only what it measures
     from .tasks import run_task
     result = run_task(request["task"], request.get("kwargs", {}))
     result["peak_rss_mib"] = peak_rss_kb() / 1024

@@ -8,6 +8,7 @@ from mxnet.gluon import nn
 
 from deepfm_gluon import FM, DeepFM
 from deepfm_gluon.bench.tasks import _copy_params
+from deepfm_gluon.gluon_compat import params_by_structural_name
 from deepfm_gluon.models import LogitView, build_model
 from deepfm_gluon.reference import BookDeepFM, BookFM
 
@@ -44,7 +45,7 @@ def reference_logit(params, x, mlp_layers=()):
 
 
 def numpy_params(net):
-    return {name: p.data().asnumpy().astype(onp.float64) for name, p in net._collect_params_with_prefix().items()}
+    return {name: p.data().asnumpy().astype(onp.float64) for name, p in params_by_structural_name(net).items()}
 
 
 @pytest.mark.parametrize("hybridize", [False, True])
@@ -87,7 +88,7 @@ def test_book_parameter_file_loads_and_gives_same_outputs(kind, tmp_path):
     expected = book(x).asnumpy()
     book.save_parameters(str(tmp_path / "book.params"))
     ours.load_parameters(str(tmp_path / "book.params"))
-    assert list(ours._collect_params_with_prefix()) == list(book._collect_params_with_prefix())
+    assert list(params_by_structural_name(ours)) == list(params_by_structural_name(book))
     onp.testing.assert_allclose(ours(x).asnumpy(), expected, atol=1e-5)
     ours.hybridize(static_alloc=True, static_shape=True)
     onp.testing.assert_allclose(ours(x).asnumpy(), expected, atol=1e-5)
