@@ -4,6 +4,7 @@ import sys
 
 from .. import __version__
 from . import bench_cmd, compare_cmd, experiment_cmds, launch_cmd, serve_cmd, train_cmd
+from . import export_cmd, http_cmd
 
 SUBCOMMANDS = [
     train_cmd.add_parser,
@@ -12,6 +13,8 @@ SUBCOMMANDS = [
     experiment_cmds.add_parsers,
     launch_cmd.add_parser,
     bench_cmd.add_parser,
+    export_cmd.add_parser,
+    http_cmd.add_parser,
 ]
 
 

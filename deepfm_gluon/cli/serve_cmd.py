@@ -16,6 +16,8 @@ def add_parsers(subparsers):
     p.add_argument("--input", required=True, help="lines with or without the label column")
     p.add_argument("--output", required=True)
     p.add_argument("--strict", action="store_true")
+    p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet",
+                   help="onnxruntime needs the serve extra (docs/serving.md)")
     p.set_defaults(run=run_predict)
 
 
@@ -33,8 +35,8 @@ def run_evaluate(args):
 
 def run_predict(args):
     from ..atomic import atomic_write
-    from ..serving.predictor import Predictor
-    predictor = Predictor(args.model_dir)
+    from ..serving.onnx_engine import load_predictor
+    predictor = load_predictor(args.model_dir, args.engine)
     features, _, report = predictor.read(args.input, strict=args.strict)
     probs = predictor.predict_features(features)
     atomic_write(args.output, lambda tmp: np.savetxt(tmp, probs, fmt="%.8f"))
