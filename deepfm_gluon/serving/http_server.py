@@ -41,6 +41,7 @@ class ServeConfig:
     max_request_rows: int = 10000     # rows in one request
     max_body_bytes: int = 4 << 20     # bytes in one request body
     graceful_timeout_s: int = 10      # on SIGTERM, how long requests in flight may take
+    onnx_threads: int = 1             # ONNX Runtime threads per model call (the event loop needs a core)
 
     def validate(self):
         from .onnx_engine import ENGINES
@@ -49,7 +50,8 @@ class ServeConfig:
             problems.append(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
         if not 0 <= self.port <= 65535:
             problems.append(f"port {self.port} is not in 0..65535")
-        for name in ("max_batch_rows", "max_request_rows", "max_body_bytes", "graceful_timeout_s"):
+        for name in ("max_batch_rows", "max_request_rows", "max_body_bytes", "graceful_timeout_s",
+                     "onnx_threads"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1")
         if self.max_wait_ms < 0:
@@ -181,10 +183,12 @@ def build_app(predictor, encoder, config, on_ready=None):
 def bind_socket(host, port):
     """A listening socket, or one clear line when the address is taken."""
     try:
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as err:
         raise DeepFMError(f"cannot resolve host {host!r} ({err.strerror})") from None
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY only on sockets that do, and
+    # without it each response waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
@@ -210,7 +214,8 @@ def serve(model_dir, config, say=print):
         import_onnxruntime()
     sock = bind_socket(config.host, config.port)  # before loading: a taken port fails at once
     try:
-        predictor = load_predictor(model_dir, config.engine)
+        engine_args = {"threads": config.onnx_threads} if config.engine == "onnxruntime" else {}
+        predictor = load_predictor(model_dir, config.engine, **engine_args)
         encoder = FieldEncoder.from_model_dir(model_dir)
         host, port = sock.getsockname()[:2]
         ready = (f"deepfm-gluon serve: {predictor.meta['kind']} ({config.engine}) on "

@@ -30,6 +30,8 @@ def onnx_session(model_bytes, threads=None):
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = int(threads)
+        # idle workers sleep instead of spinning: the server's event loop shares the cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 

@@ -189,3 +189,16 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test
     assert "stopped (SIGTERM)" in "".join(srv.lines)
     with pytest.raises(httpx.ConnectError):
         httpx.get(srv.url + "/health", timeout=5)
+
+
+def test_listening_socket_is_tcp_so_responses_are_not_delayed():
+    """asyncio turns on TCP_NODELAY only for sockets whose proto says TCP; without it
+    every response waited for the client's delayed ACK (about 40 ms)."""
+    import socket
+
+    from deepfm_gluon.serving.http_server import bind_socket
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
