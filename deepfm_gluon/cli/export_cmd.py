@@ -17,7 +17,7 @@ def add_parser(subparsers):
 def run(args):
     from ..serving.export import export_model_dir  # heavy (MXNet): only when exporting
     if args.format == "onnx":
-        from ..serving.onnx_engine import import_onnxruntime
+        from ..serving.onnx_engine import import_onnxruntime  # only for this format
         import_onnxruntime()  # one clear line when the serve extra is missing
     for path in export_model_dir(args.model_dir, args.format, args.out):
         print(f"wrote {path}")

@@ -18,13 +18,14 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..serving.http_server import ServeConfig, serve  # heavy: only when serving
-    try:
-        import starlette  # noqa: F401 - optional extra, checked for a clear message
-        import uvicorn  # noqa: F401
-    except ImportError:
-        from ..errors import DeepFMError
-        raise DeepFMError("serve needs the serve extra: pip install 'deepfm-gluon[serve]'") from None
+    from ..errors import DeepFMError
+    try:  # heavy (MXNet, the ASGI stack): imported only when serving
+        from ..serving.http_server import ServeConfig, serve
+    except ImportError as err:
+        if (err.name or "").split(".")[0] not in ("starlette", "uvicorn", "anyio", "h11"):
+            raise
+        raise DeepFMError(f"serve needs the serve extra ({err.name} is missing): "
+                          "pip install 'deepfm-gluon[serve]'") from None
     config = ServeConfig(host=args.host, port=args.port, engine=args.engine,
                          max_batch_rows=args.max_batch_rows, max_wait_ms=args.max_wait_ms,
                          max_request_rows=args.max_request_rows, max_body_bytes=args.max_body_bytes)

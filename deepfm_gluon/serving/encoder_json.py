@@ -25,6 +25,7 @@ RULE = "index[f] = fields[f].offset + fields[f].vocabulary.get(value[f], fields[
 
 def encoder_spec(model_dir):
     """The encoder JSON (a dict) for a model dir, from its meta.json and mapping.json."""
+    # here, not at the top: model_dir imports MXNet, and FieldEncoder alone must not
     from ..data.vocabulary import field_offsets
     from .model_dir import read_mapping, read_meta
 

@@ -9,6 +9,10 @@ import os
 from .. import __version__
 from ..atomic import atomic_write
 from ..errors import DeepFMError
+from .encoder_json import encoder_spec, export_encoder
+from .export_mxnet import export_mxnet
+from .export_onnx import net_to_onnx
+from .model_dir import load_model_dir
 
 FORMATS = ("onnx", "mxnet")
 
@@ -25,23 +29,18 @@ def export_paths(fmt, out):
 
 def export_model_dir(model_dir, fmt, out):
     """Export ``model_dir`` (written by ``train``) as ``fmt``; returns the files written."""
-    from .encoder_json import export_encoder, encoder_spec
-    from .model_dir import load_model_dir
-
     if fmt not in FORMATS:
         raise DeepFMError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     encoder_spec(model_dir)  # refuse what cannot be exported before writing anything
     net, meta, _, _ = load_model_dir(model_dir)
     model_path, encoder_path = export_paths(fmt, out)
     if fmt == "onnx":
-        from .export_onnx import net_to_onnx
         model = net_to_onnx(net, meta["kind"], {
             "kind": meta["kind"], "encoder": os.path.basename(encoder_path),
             "deepfm_gluon_version": __version__, "data": meta.get("data", "")})
         atomic_write(model_path, lambda tmp: open(tmp, "wb").write(model.SerializeToString()))
         written = [model_path]
     else:
-        from .export_mxnet import export_mxnet
         written = list(export_mxnet(net, model_path))
     export_encoder(model_dir, encoder_path)
     return shareable(written + [encoder_path])

@@ -19,11 +19,21 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+import mxnet
 import numpy as np
+import uvicorn
+from mxnet import npx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from .. import __version__
 from ..errors import DeepFMError
+from .encoder_json import FieldEncoder
 from .micro_batcher import MicroBatcher
+from .onnx_engine import ENGINES, import_onnxruntime, load_predictor
 from .request_parsing import RequestError, parse_rows
 
 log = logging.getLogger("deepfm_gluon.serving")
@@ -44,7 +54,6 @@ class ServeConfig:
     onnx_threads: int = 1             # ONNX Runtime threads per model call (the event loop needs a core)
 
     def validate(self):
-        from .onnx_engine import ENGINES
         problems = []
         if self.engine not in ENGINES:
             problems.append(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
@@ -62,7 +71,6 @@ class ServeConfig:
 
 
 def error(status, message):
-    from starlette.responses import JSONResponse  # optional extra [serve]
     return JSONResponse({"error": message}, status_code=status)
 
 
@@ -84,12 +92,12 @@ async def read_body(request, limit):
 
 
 def versions(engine):
-    import mxnet  # already loaded by the predictor
     found = {"deepfm_gluon": __version__, "mxnet": mxnet.__version__, "numpy": np.__version__,
              "python": sys.version.split()[0]}
-    if engine == "onnxruntime":
+    if engine == "onnxruntime":  # the extra's packages, loaded only with this engine
         import onnx
         import onnxruntime
+
         from .export_onnx import OPSET
         found.update(onnxruntime=onnxruntime.__version__, onnx=onnx.__version__, onnx_opset=OPSET)
     return found
@@ -112,19 +120,12 @@ def metadata(predictor, encoder, config):
 
 def numpy_mode():
     """Worker-thread initializer: MXNet's numpy mode is per thread."""
-    from mxnet import npx
     npx.set_np()
 
 
 def build_app(predictor, encoder, config, on_ready=None):
     """The Starlette app scoring with ``predictor`` (a Predictor or OnnxPredictor)
     after ``encoder`` (a FieldEncoder) turned raw values into indices."""
-    from starlette.applications import Starlette  # optional extra [serve]
-    from starlette.exceptions import HTTPException
-    from starlette.requests import ClientDisconnect
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring",
                                   initializer=numpy_mode)
     batcher = MicroBatcher(predictor.predict_features, executor, config.max_batch_rows,
@@ -204,11 +205,6 @@ def bind_socket(host, port):
 
 def serve(model_dir, config, say=print):
     """Serve ``model_dir`` until SIGTERM or Ctrl-C; returns 0 after a clean stop."""
-    import uvicorn  # optional extra [serve]
-
-    from .encoder_json import FieldEncoder
-    from .onnx_engine import import_onnxruntime, load_predictor
-
     config.validate()
     if config.engine == "onnxruntime":
         import_onnxruntime()

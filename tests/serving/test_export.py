@@ -162,7 +162,8 @@ def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path
     assert main(["export", "--model-dir", str(copy), "--format", "onnx", "--out", str(tmp_path / "x.onnx")]) == 2
     assert "trained on Criteo data" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x.onnx")
-    assert main(["export", "--model-dir", str(tmp_path / "nope"), "--format", "mxnet", "--out", str(tmp_path / "y")]) == 2
+    assert main(["export", "--model-dir", str(tmp_path / "nope"), "--format", "mxnet",
+                 "--out", str(tmp_path / "y")]) == 2
     assert "not a directory" in capsys.readouterr().err
     with pytest.raises(DeepFMError, match="not a deepfm-gluon-encoder"):
         FieldEncoder({"format": "something else", "format_version": 1, "fields": []})
