@@ -17,8 +17,12 @@ def add_parser(subparsers):
 def run(args):
     from ..serving.export import export_model_dir  # heavy (MXNet): only when exporting
     if args.format == "onnx":
-        from ..serving.onnx_engine import import_onnxruntime  # only for this format
-        import_onnxruntime()  # one clear line when the serve extra is missing
+        try:
+            import onnx  # noqa: F401 - optional extra, checked first for one clear line
+        except ImportError:
+            from ..errors import DeepFMError
+            raise DeepFMError("--format onnx needs the serve extra: "
+                              "pip install 'deepfm-gluon[serve]'") from None
     for path in export_model_dir(args.model_dir, args.format, args.out):
         print(f"wrote {path}")
     return 0

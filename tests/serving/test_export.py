@@ -167,3 +167,11 @@ def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path
     assert "not a directory" in capsys.readouterr().err
     with pytest.raises(DeepFMError, match="not a deepfm-gluon-encoder"):
         FieldEncoder({"format": "something else", "format_version": 1, "fields": []})
+
+
+def test_without_the_serve_extra_onnx_export_says_what_to_install(trained_models, tmp_path, monkeypatch, capsys):
+    _, model_dir = trained_models["fm"]
+    monkeypatch.setitem(sys.modules, "onnx", None)  # what `import onnx` meets when it is absent
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "pip install 'deepfm-gluon[serve]'" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
