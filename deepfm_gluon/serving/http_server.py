@@ -214,6 +214,7 @@ def serve(model_dir, config, say=print):
         predictor = load_predictor(model_dir, config.engine, **engine_args)
         encoder = FieldEncoder.from_model_dir(model_dir)
         host, port = sock.getsockname()[:2]
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
         ready = (f"deepfm-gluon serve: {predictor.meta['kind']} ({config.engine}) on "
                  f"http://{host}:{port}  POST /predict, GET /health, GET /metadata")
         app = build_app(predictor, encoder, config, on_ready=lambda: say(ready, flush=True))

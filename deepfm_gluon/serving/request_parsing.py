@@ -53,6 +53,8 @@ def parse_json_rows(body, num_fields):
         data = json.loads(decode_text(body))
     except json.JSONDecodeError as err:
         raise RequestError(400, f"bad JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except RecursionError:
+        raise RequestError(400, "bad JSON: nested too deeply") from None
     if not isinstance(data, dict) or "rows" not in data:
         raise RequestError(422, 'expected a JSON object {"rows": [[v_1, ..., v_%d], ...]}' % num_fields)
     rows = data["rows"]

@@ -123,6 +123,8 @@ def test_malformed_requests_get_a_clear_4xx_and_the_server_stays_up(client, test
         (client.post("/predict", json={"rows": [row, row + ["x"]]}), 422, "row 1: 35 fields"),
         (client.post("/predict", json={"rows": [[7] + row[1:]]}), 422, "row 0 field 1: expected a string"),
         (client.post("/predict", json={"rows": [row[:-1] + [None]]}), 422, "field 34: expected a string"),
+        (client.post("/predict", content=b"[" * 100000, headers={"Content-Type": "application/json"}),
+         400, "nested too deeply"),
         (client.post("/predict", json={"rows": "abc"}), 422, '"rows" must be a list'),
         (client.post("/predict", json={"rows": [{"a": 1}]}), 422, "row 0: expected a list"),
         (client.post("/predict", json=[row]), 422, 'expected a JSON object {"rows"'),
