@@ -173,9 +173,9 @@ def test_port_in_use_is_one_clear_line(server, trained_models):
         "listens there or choose another --port"]
 
 
-def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test_rows):
+def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test_rows, small_split):
     rows, _ = test_rows
-    _, model_dir = trained_models["fm"]
+    net, model_dir = trained_models["fm"]
     srv = Server(model_dir, "--engine", "mxnet", "--max-wait-ms", "1500")
     answer = {}
 
@@ -187,7 +187,9 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test
     rc = srv.stop()
     thread.join(60)
     assert rc == 0, srv.proc.stderr.read()
-    assert answer["r"].status_code == 200 and len(answer["r"].json()["probabilities"]) == 2
+    assert answer["r"].status_code == 200
+    expected = net(np.array(small_split.test.features[:2], dtype="int32")).asnumpy().ravel()
+    onp.testing.assert_allclose(answer["r"].json()["probabilities"], expected, rtol=0, atol=ATOL)
     assert "stopped (SIGTERM)" in "".join(srv.lines)
     with pytest.raises(httpx.ConnectError):
         httpx.get(srv.url + "/health", timeout=5)
