@@ -97,6 +97,8 @@ def add_serve(subparsers):
     p.add_argument("--input", required=True, help="lines with or without the label column")
     p.add_argument("--output", required=True)
     p.add_argument("--strict", action="store_true")
+    p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet",
+                   help="onnxruntime needs the serve extra (docs/serving.md)")
     p.set_defaults(handler="serve_cmd:run_predict")
 
 
@@ -190,7 +192,36 @@ def add_bench(subparsers):
     p.set_defaults(handler="bench_cmd:run")
 
 
-SUBCOMMANDS = [add_train, add_serve, add_compare, add_experiments, add_launch, add_bench]
+def add_export(subparsers):
+    p = subparsers.add_parser(
+        "export", help="write a saved model as ONNX or MXNet symbol+params, with its encoder JSON")
+    p.add_argument("--model-dir", required=True, help="a directory that `train` wrote")
+    p.add_argument("--format", required=True, choices=["onnx", "mxnet"],
+                   help="onnx: one .onnx file (opset 17; needs the serve extra); mxnet: "
+                        "PATH-symbol.json and PATH-0000.params for SymbolBlock.imports")
+    p.add_argument("--out", required=True,
+                   help="onnx: the .onnx file; mxnet: the path prefix; an existing directory "
+                        "gets model.* inside. The encoder goes beside it as *.encoder.json")
+    p.set_defaults(handler="export_cmd:run")
+
+
+def add_http(subparsers):
+    p = subparsers.add_parser("serve", help="an HTTP server: POST /predict, GET /health, GET /metadata")
+    p.add_argument("--model-dir", required=True, help="a directory that `train` wrote")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed)")
+    p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet")
+    p.add_argument("--max-batch-rows", type=positive_int, default=2048,
+                   help="rows per model call, gathered from concurrent requests")
+    p.add_argument("--max-wait-ms", type=float, default=2.0,
+                   help="how long a batch waits for more requests")
+    p.add_argument("--max-request-rows", type=positive_int, default=10000)
+    p.add_argument("--max-body-bytes", type=positive_int, default=4 << 20)
+    p.set_defaults(handler="http_cmd:run")
+
+
+SUBCOMMANDS = [add_train, add_serve, add_compare, add_experiments, add_launch, add_bench, add_export,
+               add_http]
 
 
 def build_parser():

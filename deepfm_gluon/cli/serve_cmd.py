@@ -4,6 +4,7 @@ import json
 import numpy as np
 
 from ..atomic import atomic_write
+from ..serving.onnx_engine import load_predictor
 from ..serving.predictor import Predictor
 
 
@@ -19,7 +20,7 @@ def run_evaluate(args):
 
 
 def run_predict(args):
-    predictor = Predictor(args.model_dir)
+    predictor = load_predictor(args.model_dir, args.engine)
     features, _, report = predictor.read(args.input, strict=args.strict)
     probs = predictor.predict_features(features)
     atomic_write(args.output, lambda tmp: np.savetxt(tmp, probs, fmt="%.8f"))

@@ -1,0 +1,55 @@
+"""`export`: a model dir -> ONNX or MXNet's format, with the encoder JSON beside it.
+
+    --format onnx  --out m.onnx  ->  m.onnx, m.encoder.json
+    --format mxnet --out m       ->  m-symbol.json, m-0000.params, m.encoder.json
+An existing directory as --out gets model.onnx / model-* inside it.
+"""
+import os
+
+from ..version import __version__
+from ..atomic import atomic_write
+from ..errors import DeepFMError
+from .encoder_json import encoder_spec, export_encoder
+from .export_mxnet import export_mxnet
+from .export_onnx import net_to_onnx
+from .model_dir import load_model_dir
+
+FORMATS = ("onnx", "mxnet")
+
+
+def export_paths(fmt, out):
+    """(model path or prefix, encoder JSON path) for ``--out``."""
+    if os.path.isdir(out) or out.endswith(os.sep):
+        out = os.path.join(out, "model.onnx" if fmt == "onnx" else "model")
+    if fmt == "onnx":
+        stem = out[:-len(".onnx")] if out.endswith(".onnx") else out
+        return stem + ".onnx", stem + ".encoder.json"
+    return out, out + ".encoder.json"
+
+
+def export_model_dir(model_dir, fmt, out):
+    """Export ``model_dir`` (written by ``train``) as ``fmt``; returns the files written."""
+    if fmt not in FORMATS:
+        raise DeepFMError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    encoder_spec(model_dir)  # refuse what cannot be exported before writing anything
+    net, meta, _, _ = load_model_dir(model_dir)
+    model_path, encoder_path = export_paths(fmt, out)
+    if fmt == "onnx":
+        model = net_to_onnx(net, meta["kind"], {
+            "kind": meta["kind"], "encoder": os.path.basename(encoder_path),
+            "deepfm_gluon_version": __version__, "data": meta.get("data", "")})
+        atomic_write(model_path, lambda tmp: open(tmp, "wb").write(model.SerializeToString()))
+        written = [model_path]
+    else:
+        written = list(export_mxnet(net, model_path))
+    export_encoder(model_dir, encoder_path)
+    return shareable(written + [encoder_path])
+
+
+def shareable(paths):
+    """Exports are for others to read: the usual umask mode, not mkstemp's 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in paths:
+        os.chmod(path, 0o666 & ~umask)
+    return paths

@@ -1,0 +1,90 @@
+"""POST /predict bodies -> rows of raw field values, or one clear 4xx message.
+
+Two bodies are accepted:
+- ``application/json``: ``{"rows": [[v_1, ..., v_F], ...]}``, each value a string
+  (the raw cell, as in the training file);
+- ``text/tab-separated-values`` or ``text/plain``: raw lines, F tab-separated
+  fields each, or label TAB F fields (the label is ignored), as ``predict`` reads.
+"""
+import json
+
+
+class RequestError(Exception):
+    """A client error: HTTP ``status`` and a message that says what was expected."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+JSON_TYPES = ("application/json",)
+TSV_TYPES = ("text/tab-separated-values", "text/plain")
+
+
+def media_type(content_type):
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def parse_rows(body, content_type, num_fields, max_rows):
+    """body: bytes -> list of rows (lists of num_fields str)."""
+    kind = media_type(content_type)
+    if kind in JSON_TYPES:
+        rows = parse_json_rows(body, num_fields)
+    elif kind in TSV_TYPES:
+        rows = parse_tsv_rows(body, num_fields)
+    else:
+        raise RequestError(415, f"unsupported Content-Type {kind or '(none)'!r}; send "
+                                "application/json ({\"rows\": [[...], ...]}) or "
+                                "text/tab-separated-values (one line per row)")
+    if len(rows) > max_rows:
+        raise RequestError(413, f"{len(rows)} rows; at most {max_rows} per request")
+    return rows
+
+
+def decode_text(body):
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RequestError(400, f"body is not UTF-8 (byte {err.start})") from None
+
+
+def parse_json_rows(body, num_fields):
+    try:
+        data = json.loads(decode_text(body))
+    except json.JSONDecodeError as err:
+        raise RequestError(400, f"bad JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except RecursionError:
+        raise RequestError(400, "bad JSON: nested too deeply") from None
+    if not isinstance(data, dict) or "rows" not in data:
+        raise RequestError(422, 'expected a JSON object {"rows": [[v_1, ..., v_%d], ...]}' % num_fields)
+    rows = data["rows"]
+    if not isinstance(rows, list):
+        raise RequestError(422, f'"rows" must be a list of rows, got {type(rows).__name__}')
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise RequestError(422, f"row {i}: expected a list of {num_fields} strings, "
+                                    f"got {type(row).__name__}")
+        if len(row) != num_fields:
+            raise RequestError(422, f"row {i}: {len(row)} fields; expected {num_fields}")
+        for j, value in enumerate(row):
+            if not isinstance(value, str):
+                raise RequestError(422, f"row {i} field {j + 1}: expected a string (the raw "
+                                        f"value), got {type(value).__name__} {value!r:.40}")
+    return rows
+
+
+def parse_tsv_rows(body, num_fields):
+    text = decode_text(body)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows = []
+    for i, line in enumerate(lines):
+        cells = line[:-1].split("\t") if line.endswith("\r") else line.split("\t")
+        if len(cells) == num_fields + 1 and cells[0] in ("0", "1"):
+            cells = cells[1:]  # a labelled line, as in the training file
+        elif len(cells) != num_fields:
+            raise RequestError(422, f"line {i + 1}: {len(cells)} tab-separated columns; expected "
+                                    f"{num_fields} fields (or a 0/1 label then {num_fields})")
+        rows.append(cells)
+    return rows

@@ -1,0 +1,177 @@
+"""Exports predict what the trained net predicts: ONNX Runtime and MXNet's
+SymbolBlock (loaded in a fresh process that never imports this package), on the
+whole test set, within 1e-5; and the encoder JSON, applied by its documented
+rule alone, reproduces the training encoding."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as onp
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+from mxnet import np  # noqa: E402
+
+from deepfm_gluon.cli import main  # noqa: E402
+from deepfm_gluon.data.reader import read_ctr_columns  # noqa: E402
+from deepfm_gluon.errors import DeepFMError  # noqa: E402
+from deepfm_gluon.serving.encoder_json import FieldEncoder  # noqa: E402
+from deepfm_gluon.serving.export_mxnet import export_mxnet  # noqa: E402
+from deepfm_gluon.serving.export_onnx import OPSET, net_to_onnx  # noqa: E402
+from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
+from deepfm_gluon.serving.predictor import Predictor  # noqa: E402
+
+KINDS = ["fm", "deepfm"]
+ATOL = 1e-5
+
+
+def net_probs(net, features):
+    return net(np.array(features, dtype="int32")).asnumpy().ravel()
+
+
+def run_onnx(path_or_bytes, features):
+    session = ort.InferenceSession(path_or_bytes, providers=["CPUExecutionProvider"])
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    return session.run([out.name], {inp.name: onp.asarray(features, dtype=onp.int64)})[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_onnx_export_equals_the_trained_net(kind, trained_models, small_split, tmp_path):
+    net, model_dir = trained_models[kind]
+    path = str(tmp_path / "m.onnx")
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", path]) == 0
+    model = onnx.load(path)
+    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [OPSET]
+    inp, out = model.graph.input[0], model.graph.output[0]
+    assert inp.type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim] == ["batch", 34]
+    assert [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim] == ["batch", 1]
+    features = small_split.test.features
+    probs = run_onnx(path, features)
+    assert probs.shape == (len(features), 1)
+    onp.testing.assert_allclose(probs.ravel(), net_probs(net, features), rtol=0, atol=ATOL)
+    onp.testing.assert_allclose(run_onnx(path, features[:1]).ravel(),  # dynamic batch: 1 row
+                                net_probs(net, features[:1]), rtol=0, atol=ATOL)
+    assert os.path.exists(str(tmp_path / "m.encoder.json"))
+
+
+FRESH_PROCESS = textwrap.dedent("""
+    import sys
+    import mxnet as mx
+    import numpy
+    mx.npx.set_np()
+    net = mx.gluon.SymbolBlock.imports(sys.argv[1] + "-symbol.json", ["data"], sys.argv[1] + "-0000.params")
+    x = mx.np.array(numpy.load(sys.argv[2]), dtype="int32")
+    numpy.save(sys.argv[3], net(x).asnumpy())
+    assert not any(m.startswith("deepfm_gluon") for m in sys.modules), "imported deepfm_gluon"
+""")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_split, tmp_path):
+    net, model_dir = trained_models[kind]
+    prefix = str(tmp_path / "m")
+    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
+    assert {"m-symbol.json", "m-0000.params", "m.encoder.json"} <= set(os.listdir(tmp_path))
+    features = small_split.test.features
+    onp.save(tmp_path / "x.npy", features)
+    script = tmp_path / "load.py"
+    script.write_text(FRESH_PROCESS)
+    proc = subprocess.run([sys.executable, str(script), prefix, str(tmp_path / "x.npy"),
+                           str(tmp_path / "y.npy")], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    probs = onp.load(tmp_path / "y.npy")
+    assert probs.shape == (len(features), 1)
+    onp.testing.assert_allclose(probs.ravel(), net_probs(net, features), rtol=0, atol=ATOL)
+
+
+def test_encoder_json_by_its_rule_alone_reproduces_the_training_encoding(trained_models, small_split, tmp_path):
+    _, model_dir = trained_models["deepfm"]
+    path = str(tmp_path / "m.onnx")
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", path]) == 0
+    spec = json.load(open(tmp_path / "m.encoder.json"))
+    _, values, _ = read_ctr_columns(small_split.test.data_path)
+    # what a client in another language does: nothing but the documented rule
+    by_rule = [[f["offset"] + f["vocabulary"].get(v, f["unknown"]) for v, f in zip(row, spec["fields"])]
+               for row in values.tolist()]
+    onp.testing.assert_array_equal(onp.array(by_rule), small_split.test.features)
+    assert spec["num_inputs"] == int(sum(small_split.train.field_dims))
+    onp.testing.assert_array_equal(FieldEncoder(spec).encode_rows(values.tolist()),
+                                   small_split.test.features)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_onnx_predictor_scores_files_like_the_mxnet_one(kind, trained_models, small_split, tmp_path):
+    net, model_dir = trained_models[kind]
+    test_file = small_split.test.data_path
+    outs = {}
+    for engine in ("mxnet", "onnxruntime"):
+        outs[engine] = str(tmp_path / f"{engine}.txt")
+        assert main(["predict", "--model-dir", model_dir, "--input", test_file,
+                     "--output", outs[engine], "--engine", engine]) == 0
+    expected = net_probs(net, small_split.test.features)
+    onp.testing.assert_allclose(onp.loadtxt(outs["onnxruntime"]), expected, rtol=0, atol=ATOL)
+    onp.testing.assert_allclose(onp.loadtxt(outs["mxnet"]), expected, rtol=0, atol=ATOL)
+    scores = OnnxPredictor(model_dir).evaluate_file(test_file)
+    reference = Predictor(model_dir).evaluate_file(test_file)
+    assert scores["examples"] == reference["examples"] == len(small_split.test)
+    assert scores["auc"] == pytest.approx(reference["auc"], abs=1e-6)
+    assert scores["logloss"] == pytest.approx(reference["logloss"], abs=1e-6)
+
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+SHARED = os.environ.get("DEEPFM_GLUON_SHARED", os.path.join(ROOT, "..", "shared"))  # as CI lays it
+CRITEO_SAMPLE = os.path.join(SHARED, "data", "criteo", "paddlerec_criteo_raw_sample_train.txt")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_criteo_trained_nets_export_with_the_same_code(kind, tmp_path):
+    """The graph builders need only the parameters: a net trained on real Criteo
+    lines exports and matches on its whole (held-out) test set."""
+    if not os.path.exists(CRITEO_SAMPLE):
+        pytest.skip("shared Criteo sample not present")
+    from deepfm_gluon.data.sources import load_split
+    from deepfm_gluon.experiments.runner import train_model
+    from deepfm_gluon.training import TrainConfig
+    split = load_split("criteo:" + os.path.abspath(CRITEO_SAMPLE), data_dir=str(tmp_path))
+    net, _, _ = train_model(kind, split, TrainConfig(epochs=1, progress=False), log=None)
+    features = split.test.features
+    expected = net_probs(net, features)
+    onnx_probs = run_onnx(net_to_onnx(net, kind).SerializeToString(), features)
+    onp.testing.assert_allclose(onnx_probs.ravel(), expected, rtol=0, atol=ATOL)
+    symbol, params = export_mxnet(net, str(tmp_path / "criteo"))
+    import mxnet as mx
+    loaded = mx.gluon.SymbolBlock.imports(symbol, ["data"], params)
+    onp.testing.assert_allclose(net_probs(loaded, features), expected, rtol=0, atol=ATOL)
+
+
+def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path, capsys):
+    _, model_dir = trained_models["fm"]
+    copy = tmp_path / "criteo_model"
+    copy.mkdir()
+    for name in ("model.params", "meta.json", "mapping.json"):
+        (copy / name).write_bytes(open(os.path.join(model_dir, name), "rb").read())
+    meta = json.load(open(copy / "meta.json"))
+    meta["data"] = "criteo:/somewhere/train.txt"
+    (copy / "meta.json").write_text(json.dumps(meta))
+    assert main(["export", "--model-dir", str(copy), "--format", "onnx", "--out", str(tmp_path / "x.onnx")]) == 2
+    assert "trained on Criteo data" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "x.onnx")
+    assert main(["export", "--model-dir", str(tmp_path / "nope"), "--format", "mxnet",
+                 "--out", str(tmp_path / "y")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    with pytest.raises(DeepFMError, match="not a deepfm-gluon-encoder"):
+        FieldEncoder({"format": "something else", "format_version": 1, "fields": []})
+
+
+def test_without_the_serve_extra_onnx_export_says_what_to_install(trained_models, tmp_path, monkeypatch, capsys):
+    _, model_dir = trained_models["fm"]
+    monkeypatch.setitem(sys.modules, "onnx", None)  # what `import onnx` meets when it is absent
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "pip install 'deepfm-gluon[serve]'" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
