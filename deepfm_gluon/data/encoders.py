@@ -44,6 +44,8 @@ from .vocabulary import apply_mapping_to_codes, field_offsets
 FORMAT = "deepfm-gluon-encoder"
 FORMAT_VERSION = 1
 MAX_INDEX = 2**31  # indices are int32
+# Below this many rows, factorizing a column costs more than looking every value up.
+FACTORIZE_FROM_ROWS = 64
 
 
 class EncoderFormatError(DeepFMError):
@@ -101,7 +103,10 @@ class _FieldsEncoder:
 
     def encode_field(self, f, values):
         """int64 (n,) local indices (no offset) of one field's raw values."""
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        values = np.asarray(values, dtype=object)
+        if len(values) <= FACTORIZE_FROM_ROWS:  # a request of a few rows: each value is its own "unique"
+            return self.encode_factorized(f, np.arange(len(values)), values)
+        codes, uniques = pd.factorize(values)
         return self.encode_factorized(f, codes, np.asarray(uniques, dtype=object))
 
     def _fields_json(self):

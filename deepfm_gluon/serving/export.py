@@ -9,7 +9,7 @@ import os
 from ..version import __version__
 from ..atomic import atomic_write
 from ..errors import DeepFMError
-from .encoder_json import encoder_spec, export_encoder
+from .encoder_json import export_encoder, model_encoder
 from .export_mxnet import export_mxnet
 from .export_onnx import net_to_onnx
 from .model_dir import load_model_dir
@@ -31,8 +31,8 @@ def export_model_dir(model_dir, fmt, out):
     """Export ``model_dir`` (written by ``train``) as ``fmt``; returns the files written."""
     if fmt not in FORMATS:
         raise DeepFMError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    encoder_spec(model_dir)  # refuse what cannot be exported before writing anything
-    net, meta, _, _ = load_model_dir(model_dir)
+    model_encoder(model_dir)  # refuse what cannot be exported before writing anything
+    net, meta, _ = load_model_dir(model_dir)
     model_path, encoder_path = export_paths(fmt, out)
     if fmt == "onnx":
         model = net_to_onnx(net, meta["kind"], {

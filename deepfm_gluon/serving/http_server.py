@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from ..version import __version__
 from ..errors import DeepFMError
-from .encoder_json import FieldEncoder
+from .encoder_json import model_encoder
 from .micro_batcher import MicroBatcher
 from .onnx_engine import ENGINES, import_onnxruntime, load_predictor
 from .request_parsing import RequestError, parse_rows
@@ -107,7 +107,7 @@ def metadata(predictor, encoder, config):
     meta = predictor.meta
     return {"model": {"kind": meta["kind"], "config": meta["model_config"], "data": meta.get("data"),
                       "mode": meta.get("mode")},
-            "engine": config.engine, "num_fields": encoder.num_fields, "fields": encoder.names,
+            "engine": config.engine, "num_fields": encoder.num_fields, "fields": encoder.field_names,
             "input": {"application/json": '{"rows": [[v_1, ..., v_%d], ...]} (strings)'
                       % encoder.num_fields,
                       "text/tab-separated-values": "one row per line: fields, or label then fields"},
@@ -125,7 +125,7 @@ def numpy_mode():
 
 def build_app(predictor, encoder, config, on_ready=None):
     """The Starlette app scoring with ``predictor`` (a Predictor or OnnxPredictor)
-    after ``encoder`` (a FieldEncoder) turned raw values into indices."""
+    after ``encoder`` (the model's data encoder) turned raw values into indices."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring",
                                   initializer=numpy_mode)
     batcher = MicroBatcher(predictor.predict_features, executor, config.max_batch_rows,
@@ -139,7 +139,7 @@ def build_app(predictor, encoder, config, on_ready=None):
                               config.max_request_rows)
             if not rows:
                 return JSONResponse({"probabilities": []})
-            probs = await batcher.submit(encoder.encode_rows(rows))
+            probs = await batcher.submit(encoder.encode(rows))
         except RequestError as err:
             return error(err.status, err.message)
         except ClientDisconnect:
@@ -212,7 +212,7 @@ def serve(model_dir, config, say=print):
     try:
         engine_args = {"threads": config.onnx_threads} if config.engine == "onnxruntime" else {}
         predictor = load_predictor(model_dir, config.engine, **engine_args)
-        encoder = FieldEncoder.from_model_dir(model_dir)
+        encoder = model_encoder(model_dir)
         host, port = sock.getsockname()[:2]
         host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
         ready = (f"deepfm-gluon serve: {predictor.meta['kind']} ({config.engine}) on "

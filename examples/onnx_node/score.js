@@ -9,7 +9,11 @@ const ort = require("onnxruntime-node");
 async function main() {
   const [modelPath, encoderPath] = process.argv.slice(2);
   const encoder = JSON.parse(fs.readFileSync(encoderPath, "utf8"));
-  const F = encoder.num_fields;
+  if (encoder.kind !== "vocabulary" || encoder.fields.some((f) => f.transform !== "identity"))
+    throw new Error("this example implements vocabulary encoders with identity transforms (docs/encoder.md)");
+  const F = encoder.fields.length;
+  const offsets = [];  // each field's first row in the shared table
+  encoder.fields.reduce((start, field) => { offsets.push(start); return start + Object.keys(field.vocabulary).length + 1; }, 0);
   const lines = fs.readFileSync(0, "utf8").split("\n").filter((l) => l.length > 0);
   const indices = new BigInt64Array(lines.length * F);
   lines.forEach((line, r) => {
@@ -17,8 +21,8 @@ async function main() {
     if (values.length === F + 1) values = values.slice(1);
     if (values.length !== F) throw new Error(`line ${r + 1}: ${values.length} fields, expected ${F}`);
     encoder.fields.forEach((field, f) => {  // the encoder rule, nothing else
-      const local = Object.hasOwn(field.vocabulary, values[f]) ? field.vocabulary[values[f]] : field.unknown;
-      indices[r * F + f] = BigInt(field.offset + local);
+      const local = Object.hasOwn(field.vocabulary, values[f]) ? field.vocabulary[values[f]] : field.default;
+      indices[r * F + f] = BigInt(offsets[f] + local);
     });
   });
   const session = await ort.InferenceSession.create(modelPath);

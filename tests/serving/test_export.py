@@ -19,7 +19,7 @@ from mxnet import np  # noqa: E402
 from deepfm_gluon.cli import main  # noqa: E402
 from deepfm_gluon.data.reader import read_ctr_columns  # noqa: E402
 from deepfm_gluon.errors import DeepFMError  # noqa: E402
-from deepfm_gluon.serving.encoder_json import FieldEncoder  # noqa: E402
+from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict  # noqa: E402
 from deepfm_gluon.serving.export_mxnet import export_mxnet  # noqa: E402
 from deepfm_gluon.serving.export_onnx import OPSET, net_to_onnx  # noqa: E402
 from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
@@ -96,13 +96,17 @@ def test_encoder_json_by_its_rule_alone_reproduces_the_training_encoding(trained
     assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", path]) == 0
     spec = json.load(open(tmp_path / "m.encoder.json"))
     _, values, _ = read_ctr_columns(small_split.test.data_path)
-    # what a client in another language does: nothing but the documented rule
-    by_rule = [[f["offset"] + f["vocabulary"].get(v, f["unknown"]) for v, f in zip(row, spec["fields"])]
+    # what a client in another language does: nothing but the documented rule (docs/encoder.md)
+    assert spec["kind"] == "vocabulary"
+    assert all(f["transform"] == "identity" for f in spec["fields"])
+    offsets = onp.cumsum([0] + [len(f["vocabulary"]) + 1 for f in spec["fields"]])[:-1]
+    by_rule = [[int(o) + f["vocabulary"].get(v, f["default"]) for v, f, o in zip(row, spec["fields"], offsets)]
                for row in values.tolist()]
     onp.testing.assert_array_equal(onp.array(by_rule), small_split.test.features)
-    assert spec["num_inputs"] == int(sum(small_split.train.field_dims))
-    onp.testing.assert_array_equal(FieldEncoder(spec).encode_rows(values.tolist()),
-                                   small_split.test.features)
+    assert int(sum(len(f["vocabulary"]) + 1 for f in spec["fields"])) == int(sum(small_split.train.field_dims))
+    encoder = encoder_from_dict(spec)
+    onp.testing.assert_array_equal(encoder.encode(values), small_split.test.features)
+    onp.testing.assert_array_equal(encoder.encode(values[:3]), small_split.test.features[:3])  # the few-rows path
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -152,21 +156,18 @@ def test_criteo_trained_nets_export_with_the_same_code(kind, tmp_path):
 
 def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path, capsys):
     _, model_dir = trained_models["fm"]
-    copy = tmp_path / "criteo_model"
+    copy = tmp_path / "no_encoder"
     copy.mkdir()
-    for name in ("model.params", "meta.json", "mapping.json"):
+    for name in ("model.params", "meta.json"):
         (copy / name).write_bytes(open(os.path.join(model_dir, name), "rb").read())
-    meta = json.load(open(copy / "meta.json"))
-    meta["data"] = "criteo:/somewhere/train.txt"
-    (copy / "meta.json").write_text(json.dumps(meta))
     assert main(["export", "--model-dir", str(copy), "--format", "onnx", "--out", str(tmp_path / "x.onnx")]) == 2
-    assert "trained on Criteo data" in capsys.readouterr().err
+    assert "missing" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x.onnx")
     assert main(["export", "--model-dir", str(tmp_path / "nope"), "--format", "mxnet",
                  "--out", str(tmp_path / "y")]) == 2
     assert "not a directory" in capsys.readouterr().err
-    with pytest.raises(DeepFMError, match="not a deepfm-gluon-encoder"):
-        FieldEncoder({"format": "something else", "format_version": 1, "fields": []})
+    with pytest.raises(EncoderFormatError, match="not a deepfm-gluon encoder"):
+        encoder_from_dict({"format": "something else", "format_version": 1, "fields": []})
 
 
 def test_without_the_serve_extra_onnx_export_says_what_to_install(trained_models, tmp_path, monkeypatch, capsys):

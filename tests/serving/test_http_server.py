@@ -86,7 +86,7 @@ def test_health_and_metadata(client):
     assert client.get("/health").json() == {"status": "ok"}
     meta = client.get("/metadata").json()
     assert meta["model"]["kind"] == "deepfm" and meta["engine"] == "onnxruntime"
-    assert meta["num_fields"] == 34 and meta["fields"][0] == "field_1"
+    assert meta["num_fields"] == 34 and meta["fields"][0] == "1"
     assert {"deepfm_gluon", "mxnet", "onnxruntime", "onnx", "onnx_opset"} <= set(meta["versions"])
     assert meta["limits"]["max_request_rows"] == 1000
 
