@@ -12,6 +12,25 @@ PY=${PYTHON:-python}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 lscpu | grep -E 'Model name|^CPU\(s\)' | tee -a "$OUT/gpu.txt"
+# Preflight: say in one line what is missing instead of failing deep inside the suite.
+# mxnet-cu112 1.9.1 (499 MB) links the CUDA 11.2 runtime: libcudart.so.11.0, libcublas.so.11,
+# libcudnn.so.8, libnccl.so.2, libcufft.so.10, libcusolver.so.11, libcurand.so.10, libnvrtc.so.11.2.
+echo "CUDA runtime libraries here: $(ldconfig -p | grep -oE 'lib(cudart|cublas|cudnn)\.so\.[0-9.]+' \
+  | sort -u | tr '\n' ' ')" | tee -a "$OUT/gpu.txt"
+preflight() {
+  if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+    echo "$("$PY" -V 2>&1) at $(command -v "$PY"): the suite needs Python 3.11 (MXNet 1.9.1 needs numpy<1.24)"
+  elif ! "$PY" -c 'import mxnet' 2>/dev/null; then
+    echo "mxnet is not importable by $PY: pip install mxnet-cu112==1.9.1 (and the CUDA 11.2 runtime)"
+  elif ! "$PY" -c 'import mxnet as mx, sys; sys.exit(mx.context.num_gpus() < 1)' 2>/dev/null; then
+    echo "mxnet sees no GPU: install the CUDA build (mxnet-cu112==1.9.1) in place of the CPU wheel"
+  fi
+}
+PROBLEM=$(preflight)
+if [ -n "$PROBLEM" ]; then
+  echo "gpu_suite: cannot run: $PROBLEM" | tee "$OUT/preflight.txt" >&2
+  exit 3
+fi
 TORCH_ARGS=()
 if [ -n "${TORCH_PYTHON:-}" ]; then TORCH_ARGS=(--torch-python "$TORCH_PYTHON"); fi
 export OMP_NUM_THREADS=$(nproc)
