@@ -51,12 +51,12 @@ class SyntheticSpec:
     min_cardinality: int = 4
     max_cardinality: int = 2500
     # Calibrated (see the module doc); before calibration: 6, 0.3, 0.6, 1.6, 1.0.
-    interaction_cardinality: int = 4
-    target_ctr: float = 0.5
-    first_order_scale: float = 4.0
+    interaction_cardinality: int = 4  # even, so that parity signs can be balanced
+    target_ctr: float = 0.49
+    first_order_scale: float = 6.0
     pairwise_scale: float = 0.5
     num_pairs: int = 6
-    parity_strength: float = 3.75
+    parity_strength: float = 5.0
     nonlinear_strength: float = 3.0
 
     def key(self):
