@@ -50,14 +50,15 @@ class SyntheticSpec:
     zipf_exponent: float = 1.3
     min_cardinality: int = 4
     max_cardinality: int = 2500
-    # Calibrated (see the module doc); before calibration: 6, 0.3, 0.6, 1.6, 1.0.
-    interaction_cardinality: int = 4  # even, so that parity signs can be balanced
-    target_ctr: float = 0.49
-    first_order_scale: float = 6.0
+    # Calibrated (see the module doc); before: 6, 0.3, 0.6, 0.5, 6, 1.6, 1.0, 0.0.
+    interaction_cardinality: int = 6  # even, so that parity signs can be balanced
+    target_ctr: float = 0.5
+    first_order_scale: float = 8.0
     pairwise_scale: float = 0.5
     num_pairs: int = 6
     parity_strength: float = 5.0
     nonlinear_strength: float = 3.0
+    label_noise: float = 0.08
 
     def key(self):
         """A short stable name for caching the files of this spec."""
@@ -122,6 +123,10 @@ def generate_arrays(spec):
     z += spec.nonlinear_strength * (hinge - hinge.mean())
     z += _calibrated_bias(z, spec.target_ctr)
     labels = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(int)
+    if spec.label_noise > 0:  # its own stream, so that label_noise=0 leaves the bytes as they were
+        noise = np.random.default_rng([spec.seed, 1])
+        replaced = noise.random(n) < spec.label_noise
+        labels[replaced] = noise.random(int(replaced.sum())) < spec.target_ctr
     tokens = [np.array([f"{t:08x}" for t in rng.integers(0, 2**32, size=card)], dtype=object)
               for card in cards]
     return values, labels, tokens
