@@ -40,11 +40,21 @@ def test_click_rate_follows_the_spec():
         assert abs(labels.mean() - ctr) < 0.02
 
 
+def test_label_noise_replaces_that_share_of_labels_and_keeps_the_click_rate():
+    spec = SyntheticSpec(num_train=40000, num_test=0, label_noise=0.0)
+    values, clean, _ = generate_arrays(spec)
+    noisy_values, noisy, _ = generate_arrays(SyntheticSpec(num_train=40000, num_test=0, label_noise=0.3))
+    assert (noisy_values == values).all()
+    # a replaced label differs from the clean one half the time (click rate 0.5)
+    assert abs((noisy != clean).mean() - 0.3 * 0.5) < 0.01
+    assert abs(noisy.mean() - clean.mean()) < 0.01
+
+
 def test_parity_fields_are_pairwise_invisible():
     """Fields 0-2 carry a 3-way parity: no pair of them predicts the label by
     itself, while the three together do (what FM cannot model and DeepFM can)."""
     spec = SyntheticSpec(num_train=60000, num_test=0, first_order_scale=0.0, pairwise_scale=0.0,
-                         nonlinear_strength=0.0)
+                         nonlinear_strength=0.0, label_noise=0.0)
     values, labels, _ = generate_arrays(spec)
 
     def spread(columns):  # largest gap between click rates of the cells these columns form
