@@ -38,6 +38,7 @@ import os
 import numpy as np
 
 from ..atomic import atomic_write, atomic_write_json
+from ..errors import DeepFMError
 
 NUM_FIELDS = 34
 
@@ -62,6 +63,18 @@ class SyntheticSpec:
     parity_strength: float = 5.0
     nonlinear_strength: float = 3.0
     label_noise: float = 0.08
+
+    def validate(self):
+        """Reject specs the generating model cannot honour."""
+        if self.interaction_cardinality < 2 or self.interaction_cardinality % 2:
+            raise DeepFMError(f"SyntheticSpec: interaction_cardinality {self.interaction_cardinality}: "
+                              "expected an even number >= 2 (parity signs are balanced)")
+        if not 0 < self.target_ctr < 1 or not 0 <= self.label_noise <= 1:
+            raise DeepFMError("SyntheticSpec: expected 0 < target_ctr < 1 and 0 <= label_noise <= 1")
+        if self.num_fields < 8 + 2 * self.num_pairs:
+            raise DeepFMError(f"SyntheticSpec: {self.num_fields} fields hold the 8 interaction "
+                              f"fields but not {self.num_pairs} disjoint pairs")
+        return self
 
     def key(self):
         """A short stable name for caching the files of this spec."""
@@ -101,6 +114,7 @@ def _calibrated_bias(z, target_ctr):
 
 def generate_arrays(spec):
     """(values (n, fields) int, labels (n,) int, tokens per field) for train+test."""
+    spec.validate()
     rng = np.random.default_rng(spec.seed)
     cards = _cardinalities(spec, rng)
     n = spec.num_train + spec.num_test

@@ -3,9 +3,11 @@ import hashlib
 import multiprocessing
 
 import numpy as np
+import pytest
 
 from deepfm_gluon.data.ctr_dataset import CTRDataset
 from deepfm_gluon.data.synthetic import SyntheticSpec, generate_arrays, generate_synthetic
+from deepfm_gluon.errors import DeepFMError
 
 
 def digest(folder):
@@ -82,3 +84,10 @@ def test_concurrent_generation_of_one_folder(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0, 0]
     assert digest(folder) == digest(generate_synthetic(str(tmp_path / "alone"),
                                                        SyntheticSpec(num_train=3000, num_test=500)))
+
+
+def test_specs_the_model_cannot_honour_are_refused():
+    for bad in (dict(interaction_cardinality=5), dict(label_noise=1.5), dict(target_ctr=0.0),
+                dict(num_fields=10)):
+        with pytest.raises(DeepFMError, match="SyntheticSpec"):
+            generate_arrays(SyntheticSpec(num_train=100, num_test=10, **bad))
