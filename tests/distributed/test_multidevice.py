@@ -23,9 +23,9 @@ def _train(kind, split, devices, **model):
 
 
 @pytest.mark.parametrize("kind, model", [("fm", {}), ("deepfm", {"drop_rate": 0.0})])
-def test_two_cpu_contexts_match_one(dist_split, kind, model):
-    one, h1 = _train(kind, dist_split, "cpu", **model)
-    two, h2 = _train(kind, dist_split, "cpu:2", **model)
+def test_two_cpu_contexts_match_one(weak_signal_split, kind, model):
+    one, h1 = _train(kind, weak_signal_split, "cpu", **model)
+    two, h2 = _train(kind, weak_signal_split, "cpu:2", **model)
     assert h2.devices == ["cpu(0)", "cpu(1)"]
     assert sorted(one) == sorted(two)
     for name in one:
