@@ -7,14 +7,14 @@ byte) is cut into cells by the shared splitter (data/cells.py); each field
 column becomes big-endian 8-byte words (cells of up to 8 bytes) or ``S<width>``
 strings, and a sorted factorization gives its sorted distinct values and
 per-line codes. Sorted bytes are sorted ASCII strings, so the codes are
-exactly what ``pd.factorize(values, sort=True)`` gives on the strings. Any
+exactly what ``pd.factorize(values, sort=True)`` gives on the strings
+(``np.unique``, so pandas is not imported on this path). Any
 file that is not clean returns None, and the caller takes the line-by-line
 reader, which counts and reports every problem.
 """
 import os
 
 import numpy as np
-import pandas as pd
 
 from .cells import CR, split_cells
 
@@ -54,7 +54,7 @@ def _column_codes(cells, col):
     """Sorted distinct cell values (object array of str) and each line's code."""
     width = max(int(cells.lengths[:, col].max()), 1)
     if width <= 8:
-        codes, uniq = pd.factorize(cells.column_words(col, byteorder=">"), sort=True)
+        uniq, codes = np.unique(cells.column_words(col, byteorder=">"), return_inverse=True)
         raw = np.asarray(uniq, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
     else:
         uniq, codes = np.unique(cells.fixed_width(col), return_inverse=True)
