@@ -34,7 +34,6 @@ import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import pandas as pd
 
 from ..atomic import atomic_write_text
 from ..errors import DeepFMError
@@ -106,6 +105,8 @@ class _FieldsEncoder:
         values = np.asarray(values, dtype=object)
         if len(values) <= FACTORIZE_FROM_ROWS:  # a request of a few rows: each value is its own "unique"
             return self.encode_factorized(f, np.arange(len(values)), values)
+        # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+        import pandas as pd
         codes, uniques = pd.factorize(values)
         return self.encode_factorized(f, codes, np.asarray(uniques, dtype=object))
 

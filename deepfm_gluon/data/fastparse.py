@@ -7,14 +7,14 @@ byte) is cut into cells by the shared splitter (data/cells.py); each field
 column becomes big-endian 8-byte words (cells of up to 8 bytes) or ``S<width>``
 strings, and a sorted factorization gives its sorted distinct values and
 per-line codes. Sorted bytes are sorted ASCII strings, so the codes are
-exactly what ``pd.factorize(values, sort=True)`` gives on the strings. Any
+exactly what ``pd.factorize(values, sort=True)`` gives on the strings
+(``np.unique`` on small files, so a small file does not import pandas). Any
 file that is not clean returns None, and the caller takes the line-by-line
 reader, which counts and reports every problem.
 """
 import os
 
 import numpy as np
-import pandas as pd
 
 from .cells import CR, split_cells
 
@@ -54,10 +54,26 @@ def _column_codes(cells, col):
     """Sorted distinct cell values (object array of str) and each line's code."""
     width = max(int(cells.lengths[:, col].max()), 1)
     if width <= 8:
-        codes, uniq = pd.factorize(cells.column_words(col, byteorder=">"), sort=True)
+        codes, uniq = _sorted_factorize(cells.column_words(col, byteorder=">"))
         raw = np.asarray(uniq, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
     else:
         uniq, codes = np.unique(cells.fixed_width(col), return_inverse=True)
         raw = uniq.view(np.uint8).reshape(-1, width)
     uniques = np.array([bytes(row).rstrip(b"\0").decode("ascii") for row in raw], dtype=object)
     return np.asarray(codes, dtype=np.int64), uniques
+
+
+SMALL_COLUMN = 50_000  # rows; below this np.unique's sort costs less than importing pandas
+
+
+def _sorted_factorize(words):
+    """(codes, sorted distinct values) of a uint64 column: np.unique for a
+    small file (no pandas import at start-up), pandas' hash factorize (several
+    times faster than a sort on a large column) otherwise."""
+    if len(words) < SMALL_COLUMN:
+        uniq, codes = np.unique(words, return_inverse=True)
+        return codes, uniq
+    # imported here to keep start-up fast: pandas costs ~0.2 s, paid only for large files
+    import pandas as pd
+
+    return pd.factorize(words, sort=True)

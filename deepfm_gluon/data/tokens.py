@@ -15,7 +15,6 @@ each rule for clients in other languages.
 import math
 
 import numpy as np
-import pandas as pd
 
 TRANSFORMS = ("identity", "criteo_integer")
 LONG_BIT = np.uint64(1 << 63)
@@ -35,6 +34,9 @@ def _integer_token(raw, value):
 
 def integer_tokens(raw_values):
     """Tokens (object array of str) of raw Criteo integer cells (sequence of str)."""
+    # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+    import pandas as pd
+
     values = pd.to_numeric(pd.Series(raw_values, dtype=object), errors="coerce").to_numpy(np.float64)
     return np.array([_integer_token(r, v) for r, v in zip(raw_values, values)], dtype=object)
 
@@ -60,6 +62,9 @@ def mix64(x):
 def long_text_keys(texts):
     """Keys of texts longer than 8 UTF-8 bytes (object array of str):
     mix64(SipHash-2-4 with pandas' key) with the top bit set."""
+    # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+    import pandas as pd
+
     return pd.util.hash_array(np.asarray(texts, dtype=object), categorize=True) | LONG_BIT
 
 
@@ -77,6 +82,9 @@ def text_keys(texts):
 def token_keys(tokens):
     """Keys (uint64) of integer-field tokens: mix64(SipHash-2-4 keyed with
     ``TOKEN_HASH_KEY``) of each token's UTF-8 bytes."""
+    # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+    import pandas as pd
+
     return pd.util.hash_array(np.asarray(tokens, dtype=object), hash_key=TOKEN_HASH_KEY,
                               categorize=False)
 

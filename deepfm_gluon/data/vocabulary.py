@@ -8,11 +8,13 @@ not reproducible across runs. Here kept values are numbered in sorted order:
 the same data always gives the same mapping.
 """
 import numpy as np
-import pandas as pd
 
 
 def build_field_mapping(values, min_threshold):
     """(mapping value->index, encoded column) for one training column."""
+    # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+    import pandas as pd
+
     codes, uniques = pd.factorize(values, sort=True)
     return mapping_from_codes(codes, uniques, min_threshold)
 
@@ -29,6 +31,9 @@ def mapping_from_codes(codes, uniques, min_threshold):
 
 def apply_field_mapping(values, mapping, default):
     """Encode one column with a given mapping; unseen values get ``default``."""
+    # imported here to keep start-up fast: pandas costs ~0.2 s and the default data path does not need it
+    import pandas as pd
+
     codes, uniques = pd.factorize(values)
     return apply_mapping_to_codes(codes, uniques, mapping, default)
 

@@ -4,7 +4,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from deepfm_gluon.data import ctr_dataset
+from deepfm_gluon.data import ctr_dataset, fastparse
 from deepfm_gluon.data.ctr_dataset import CTRDataset
 from deepfm_gluon.data.fastparse import read_clean_codes
 
@@ -33,8 +33,11 @@ def _both(train, test, num_feat, **kw):
     return fast, fast_test, slow, slow_test
 
 
+@pytest.mark.parametrize("small_column", [fastparse.SMALL_COLUMN, 0])  # np.unique, pandas
 @pytest.mark.parametrize("final_newline", [True, False])
-def test_clean_files_encode_exactly_as_the_line_reader(tmp_path, final_newline):
+def test_clean_files_encode_exactly_as_the_line_reader(tmp_path, final_newline, small_column,
+                                                      monkeypatch):
+    monkeypatch.setattr(fastparse, "SMALL_COLUMN", small_column)
     train = _write(tmp_path / "train.csv", _rows(400, 6, 0), final_newline)
     test = _write(tmp_path / "test.csv", _rows(50, 6, 1, TOKENS + ["unseen", "zz"]))
     assert read_clean_codes(train, 6) is not None

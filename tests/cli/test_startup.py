@@ -49,3 +49,17 @@ def test_importing_the_package_is_light_and_its_classes_load_on_use():
     assert heavy_modules_after("import deepfm_gluon") == []
     assert "mxnet" in heavy_modules_after("from deepfm_gluon import DeepFM, FM, CTRDataset\n"
                                           "assert DeepFM.__name__ == 'DeepFM' and FM and CTRDataset")
+
+
+def test_one_epoch_train_on_the_default_data_imports_only_what_it_uses(tmp_path):
+    """pandas, d2l and tqdm (no terminal, so no progress bar) stay out of a
+    1-epoch train on the default data; scipy only as far as mxnet itself loads it;
+    matplotlib is used (curves.png)."""
+    code = ("from deepfm_gluon.cli import main\n"
+            f"main(['train', '--epochs', '1', '--no-checkpoints', '--data-dir', {str(tmp_path / 'data')!r},"
+            f" '--out', {str(tmp_path / 'model')!r}])\n")
+    loaded = set(heavy_modules_after(code))
+    by_mxnet = set(heavy_modules_after("import mxnet"))
+    assert loaded - by_mxnet <= {"matplotlib"}
+    assert not {"pandas", "d2l", "tqdm"} & loaded
+    assert (tmp_path / "model" / "curves.png").is_file()
