@@ -9,8 +9,6 @@ from .common import load_data, train_config
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore")
-SPARSE_NOTE = ("note: --sparse training writes no per-epoch checkpoints (its embedding optimizer "
-               "states live outside the Trainer); the final model is saved as usual")
 
 
 def model_overrides(args):
@@ -24,14 +22,11 @@ def model_overrides(args):
 
 
 def run_spec_from_args(args, note=print):
-    """The RunSpec the flags describe, validated. Sparse and distributed runs
-    write no checkpoints: unless resuming, they are left out (sparse with a
-    ``note``), as `train` always did."""
+    """The RunSpec the flags describe, validated. Distributed runs write no
+    checkpoints: unless resuming, they are left out, as `train` always did."""
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.resume or args.out, "checkpoints")
-    if checkpoints and not args.resume and (config.sparse or is_dist_kvstore(args.kvstore)):
-        if config.sparse:
-            note(SPARSE_NOTE)
+    if checkpoints and not args.resume and is_dist_kvstore(args.kvstore):
         checkpoints = None
     spec = RunSpec(model=args.model, config=config, data=args.data, hash_buckets=args.hash_buckets,
                    model_overrides=model_overrides(args), kvstore=args.kvstore,

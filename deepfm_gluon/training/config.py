@@ -115,11 +115,6 @@ class RunSpec:
         if self.distributed and self.checkpoint_dir is not None:
             return "distributed training writes no checkpoints yet; use --no-checkpoints"
         if config.sparse:
-            if self.resume:
-                return "--sparse runs write no checkpoints to resume from"
-            if self.checkpoint_dir is not None:
-                return ("checkpoints do not cover --sparse training yet (its embedding optimizer "
-                        "states live outside the Trainer); use --no-checkpoints")
             if config.book_compat:
                 return "sparse updates do not combine with --book-compat"
             if device_count(config.devices) != 1:

@@ -37,8 +37,6 @@ def test_is_dist_kvstore_objects():
     (RunSpec(kvstore="dist_sync", resume=True, checkpoint_dir="c"), "neither --resume nor --sparse"),
     (RunSpec(kvstore="dist_async", config=SPARSE), "neither --resume nor --sparse"),
     (RunSpec(kvstore="dist_sync", checkpoint_dir="c"), "writes no checkpoints"),
-    (RunSpec(config=SPARSE, resume=True, checkpoint_dir="c"), "--sparse runs write no checkpoints"),
-    (RunSpec(config=SPARSE, checkpoint_dir="c"), "use --no-checkpoints"),
     (RunSpec(config=dataclasses.replace(SPARSE, book_compat=True)), "--book-compat"),
     (RunSpec(config=dataclasses.replace(SPARSE, devices="cpu:2")), "one device"),
     (RunSpec(config=dataclasses.replace(SPARSE, devices="cpu(0),cpu(1)")), "one device"),
