@@ -166,7 +166,9 @@ def restore_checkpoint(folder, fitter, batches):
     if state["kind"] != fitter.kind:
         raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")
     try:
-        fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=fitter.contexts)
+        # ctx=None: into the initialized parameters wherever they live (a sparse
+        # run keeps its tables on the first device only)
+        fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         raise DeepFMError(f"{path}/model.params: does not fit this model ({str(err).splitlines()[0][:200]})") from None
     arrays = mx.nd.load(os.path.join(path, "optimizer.states"))

@@ -117,6 +117,4 @@ class RunSpec:
         if config.sparse:
             if config.book_compat:
                 return "sparse updates do not combine with --book-compat"
-            if device_count(config.devices) != 1:
-                return "sparse updates run on one device; pass --devices cpu or gpu(0)"
         return None

@@ -39,10 +39,11 @@ def test_resume_in_process_is_bit_exact(small_split, tmp_path):
     assert [r["test_auc"] for r in history.epochs] == [r["test_auc"] for r in history2.epochs]
 
 
-@pytest.mark.parametrize("kind, optimizer", [("deepfm", "adam"), ("fm", "sgd")])
-def test_sparse_resume_in_process_is_bit_exact(small_split, tmp_path, kind, optimizer):
+@pytest.mark.parametrize("kind, optimizer, devices", [("deepfm", "adam", None), ("fm", "sgd", None),
+                                                      ("fm", "adam", "cpu:2")])
+def test_sparse_resume_in_process_is_bit_exact(small_split, tmp_path, kind, optimizer, devices):
     """Lazy Adam's moments and update counts of the tables are in the checkpoint."""
-    config = dataclasses.replace(CONFIG, epochs=3, sparse=True, optimizer=optimizer)
+    config = dataclasses.replace(CONFIG, epochs=3, sparse=True, optimizer=optimizer, devices=devices)
     full = build_model(kind, small_split.train.field_dims)
     history = fit(full, kind, small_split.train, small_split.test, config, log=None)
     fit(build_model(kind, small_split.train.field_dims), kind, small_split.train, small_split.test,

@@ -38,8 +38,6 @@ def test_is_dist_kvstore_objects():
     (RunSpec(kvstore="dist_async", config=SPARSE), "neither --resume nor --sparse"),
     (RunSpec(kvstore="dist_sync", checkpoint_dir="c"), "writes no checkpoints"),
     (RunSpec(config=dataclasses.replace(SPARSE, book_compat=True)), "--book-compat"),
-    (RunSpec(config=dataclasses.replace(SPARSE, devices="cpu:2")), "one device"),
-    (RunSpec(config=dataclasses.replace(SPARSE, devices="cpu(0),cpu(1)")), "one device"),
 ])
 def test_impossible_combinations_are_one_clear_error(spec, message):
     with pytest.raises(DeepFMError, match=message.replace("(", r"\(")):
