@@ -56,8 +56,11 @@ def run(args):
     run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
     _, history, seconds = run_spec(spec, split, run_args=run_args)
     last = history.last()
-    print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
-          f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+    if last.get("test_auc") is None:  # a sparse job's other ranks: only rank 0 evaluates
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: train loss {last['train_loss']:.4f}")
+    else:
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
+              f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     if spec.config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")

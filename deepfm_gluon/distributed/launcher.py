@@ -26,7 +26,10 @@ LOCALHOST = "127.0.0.1"
 # Importing MXNet with DMLC_ROLE=scheduler/server runs that role until the job
 # ends; nothing else is needed there (no pandas, no data), so the roles start
 # fast and need only MXNet on a server host.
-SERVER_ARGV = ["-c", "import mxnet"]
+SCHEDULER_ARGV = ["-c", "import mxnet"]
+# Servers run the package's server: it unpickles the routed optimizer of
+# sparse jobs and answers their commands (distributed/ps_server.py).
+SERVER_ARGV = ["-m", "deepfm_gluon.distributed.ps_server"]
 
 
 class JobFailed(DeepFMError):
@@ -124,7 +127,7 @@ def build_job(num_workers, num_servers, train_argv, kvstore="dist_sync", hosts=N
         env = {**common, "DMLC_ROLE": kind, "DMLC_NODE_HOST": host.address if host else root_uri}
         return Role(kind, index, [exe, *args], env, host)
 
-    roles = [role("scheduler", 0, None, SERVER_ARGV)]
+    roles = [role("scheduler", 0, None, SCHEDULER_ARGV)]
     roles += [role("server", i, hosts[i % len(hosts)] if hosts else None, SERVER_ARGV)
               for i in range(num_servers)]
     worker_argv = ["-m", "deepfm_gluon", *train_argv, "--kvstore", kvstore]

@@ -11,6 +11,7 @@ import os
 import time
 
 from ..atomic import atomic_write_json
+from ..distributed.sparse_worker import DistributedSparseFitter
 from ..distributed.worker import DistributedFitter, exit_on_error, join_job, train_worker
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
@@ -60,10 +61,12 @@ def run(spec, split, log=print, run_args=None):
 
 
 def choose_fitter(spec, net):
-    """The fitter for ``spec``: distributed (joins the kvstore job), sparse or dense."""
+    """The fitter for ``spec``: distributed (joins the kvstore job; sparse
+    = the parameter-server way), sparse or dense."""
     if spec.distributed:
         kv, rank, num_workers = join_job(spec.kvstore, spec.config.batch_size)
-        return DistributedFitter(net, spec.model, spec.config, kv, rank, num_workers)
+        fitter_class = DistributedSparseFitter if spec.config.sparse else DistributedFitter
+        return fitter_class(net, spec.model, spec.config, kv, rank, num_workers)
     fitter_class = SparseFitter if spec.config.sparse else Fitter
     return fitter_class(net, spec.model, spec.config, kvstore=spec.kvstore)
 

@@ -110,8 +110,10 @@ class RunSpec:
             return "--hash-buckets applies to --data criteo:PATH only"
         if self.resume and self.checkpoint_dir is None:
             return "resume needs a checkpoint directory (--resume and --no-checkpoints exclude each other)"
-        if self.distributed and (self.resume or config.sparse):
-            return "distributed training supports neither --resume nor --sparse yet"
+        if self.distributed and self.resume:
+            return "distributed training does not support --resume yet"
+        if self.distributed and config.sparse and device_count(config.devices) != 1:
+            return "distributed --sparse runs one device per worker; pass --devices cpu or gpu(0)"
         if self.distributed and self.checkpoint_dir is not None:
             return "distributed training writes no checkpoints yet; use --no-checkpoints"
         if config.sparse:

@@ -34,8 +34,8 @@ def test_is_dist_kvstore_objects():
     (RunSpec(hash_buckets=10), "--hash-buckets applies to --data criteo:PATH only"),
     (RunSpec(resume=True), "resume needs a checkpoint directory"),
     (RunSpec(resume=True), "--resume and --no-checkpoints exclude each other"),
-    (RunSpec(kvstore="dist_sync", resume=True, checkpoint_dir="c"), "neither --resume nor --sparse"),
-    (RunSpec(kvstore="dist_async", config=SPARSE), "neither --resume nor --sparse"),
+    (RunSpec(kvstore="dist_sync", resume=True, checkpoint_dir="c"), "does not support --resume"),
+    (RunSpec(kvstore="dist_async", config=dataclasses.replace(SPARSE, devices="cpu:2")), "one device per worker"),
     (RunSpec(kvstore="dist_sync", checkpoint_dir="c"), "writes no checkpoints"),
     (RunSpec(config=dataclasses.replace(SPARSE, book_compat=True)), "--book-compat"),
 ])
