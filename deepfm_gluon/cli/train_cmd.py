@@ -8,7 +8,8 @@ from ..training.config import RunSpec, is_dist_kvstore
 from .common import load_data, train_config
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
-                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore")
+                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
+                "optimizer")
 
 
 def model_overrides(args):
