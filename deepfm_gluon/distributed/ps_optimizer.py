@@ -71,9 +71,3 @@ class RoutedOptimizer(mx_optimizer.Optimizer):
     def learning_rate(self):
         return self.table.learning_rate
 
-
-def table_optimizer(name, lr, rescale_grad):
-    """The servers' optimizer for row_sparse tables: lazy for SGD and Adam
-    (AdaGrad and FTRL touch only the pushed rows anyway)."""
-    lazy = {"lazy_update": True} if name in ("sgd", "adam") else {}
-    return mx_optimizer.create(name, learning_rate=lr, rescale_grad=rescale_grad, **lazy)

@@ -30,8 +30,8 @@ from mxnet import autograd
 
 from .. import gluon_compat
 from ..models import LogitView
-from ..training.sparse import TABLES, compact_twin
-from .ps_optimizer import RoutedOptimizer, table_optimizer
+from ..training.sparse import TABLES, compact_twin, table_optimizer
+from .ps_optimizer import RoutedOptimizer
 from .sharding import per_worker_batch
 from .worker import METRICS_KEY, DistributedFitter, _GlobalBatchTrainer
 

@@ -63,14 +63,20 @@ def compact_twin(net, rows):
     return twin
 
 
+def table_optimizer(name, lr, rescale_grad):
+    """The tables' optimizer for row_sparse gradients: lazy for SGD and Adam
+    (AdaGrad and FTRL update only the given rows anyway, and take no flag)."""
+    lazy = {"lazy_update": True} if name in ("sgd", "adam") else {}
+    return mx.optimizer.create(name, learning_rate=lr, rescale_grad=rescale_grad, **lazy)
+
+
 class SparseTables:
     """The big tables' lazy optimizer: one MXNet optimizer object per table,
     fed row_sparse gradients."""
 
     def __init__(self, net, optimizer, lr, batch_size, ctx):
         self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in TABLES]
-        self.opt = mx.optimizer.create(optimizer, learning_rate=lr, rescale_grad=1.0 / batch_size,
-                                       lazy_update=True)
+        self.opt = table_optimizer(optimizer, lr, 1.0 / batch_size)
         self.states = [self.opt.create_state(i, w) for i, w in enumerate(self.weights)]
 
     def update(self, grads, rows):
