@@ -153,7 +153,13 @@ def command_line(role, job):
     return f"env {env} {shlex.join(role.argv)}"
 
 
-def _describe_exit(code):
+SSH_ENDED = 255  # what ssh exits with when the session ends abnormally
+
+
+def _describe_exit(code, host=None):
+    if host is not None and code == SSH_ENDED:
+        return (f"exited with code {code}: the ssh session to {host.address} ended (the remote "
+                "process was killed or the connection was lost)")
     if code < 0:
         try:
             return f"was killed by {signal.Signals(-code).name}"
@@ -242,8 +248,9 @@ def run_job(job, log=print, out=None, timeout=None, settle=30.0, poll=0.1):
                 code = processes[i].poll()
                 if code not in (None, 0):
                     others = sum(p.poll() is None for p in processes)
+                    how = _describe_exit(code, processes[i].role.host)
                     raise JobFailed(f"{processes[i].role.name} (pid {processes[i].popen.pid}) "
-                                    f"{_describe_exit(code)}; stopped the other {others} "
+                                    f"{how}; stopped the other {others} "
                                     f"process(es) of the job")
             if timeout is not None and time.monotonic() - start > timeout:
                 raise JobFailed(f"the job ran past --timeout {timeout:g}s; stopped its "
@@ -258,7 +265,7 @@ def run_job(job, log=print, out=None, timeout=None, settle=30.0, poll=0.1):
                 "finished; stopping them")
         failed = [p for p in processes if p.poll() not in (None, 0)]
         if failed:
-            raise JobFailed(f"{failed[0].role.name} {_describe_exit(failed[0].poll())} "
+            raise JobFailed(f"{failed[0].role.name} {_describe_exit(failed[0].poll(), failed[0].role.host)} "
                             "after the workers finished")
         return time.monotonic() - start
     finally:

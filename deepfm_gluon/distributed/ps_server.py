@@ -21,7 +21,7 @@ MARK = "DFM "
 def _import_mxnet_quietly():
     role = os.environ.get("DMLC_ROLE")
     os.environ["DMLC_ROLE"] = "worker"   # keep `import mxnet` from running the role
-    import mxnet  # here, with the role hidden: importing it as a server would start serving
+    import mxnet  # not at module start-up: with DMLC_ROLE=server the import itself would start serving
     os.environ["DMLC_ROLE"] = role or ""
     return mxnet
 
@@ -29,7 +29,7 @@ def _import_mxnet_quietly():
 def serve():
     """Run this process's DMLC_ROLE (server or scheduler) until the job ends."""
     mx = _import_mxnet_quietly()
-    from mxnet.kvstore import kvstore_server  # needs mxnet imported with the role hidden
+    from mxnet.kvstore import kvstore_server  # after the start-up guard above: mxnet imported role-less
 
     class Server(kvstore_server.KVStoreServer):
         def _controller(self):
