@@ -23,11 +23,12 @@ def model_overrides(args):
 
 
 def run_spec_from_args(args, note=print):
-    """The RunSpec the flags describe, validated. Distributed runs write no
-    checkpoints: unless resuming, they are left out, as `train` always did."""
+    """The RunSpec the flags describe, validated. Distributed dense runs write
+    no checkpoints: unless resuming, they are left out, as `train` always did."""
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.resume or args.out, "checkpoints")
-    if checkpoints and not args.resume and is_dist_kvstore(args.kvstore):
+    if checkpoints and not args.resume and is_dist_kvstore(args.kvstore) and not (
+            config.sparse and args.kvstore == "dist_sync"):
         checkpoints = None
     spec = RunSpec(model=args.model, config=config, data=args.data, hash_buckets=args.hash_buckets,
                    model_overrides=model_overrides(args), kvstore=args.kvstore,
@@ -47,7 +48,8 @@ def apply_resume(args):
 
 def run(args):
     if args.resume:
-        run_spec_from_args(args)  # e.g. --resume with --no-checkpoints: fail before reading
+        if args.no_checkpoints:  # fail before reading (the other checks need the saved flags)
+            RunSpec(resume=True).validate()
         apply_resume(args)
     notes = []
     spec = run_spec_from_args(args, note=notes.append)

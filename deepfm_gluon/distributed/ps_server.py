@@ -8,6 +8,8 @@ pickle (apache/mxnet#15919: Trainer.set_learning_rate never reaches servers):
 
   "DFM SET_LR 0.01"   the servers' learning rate, states kept
   "DFM STATS"         print the rows pushed per table key
+  "DFM SAVE DIR"      write this server's tables' optimizer states and update counts
+  "DFM LOAD DIR"      put them back (the weights come back through kv.init)
 
 ``import mxnet`` runs the server inside the import when DMLC_ROLE=server, so
 the role is hidden during the import and restored after.
@@ -45,12 +47,58 @@ def serve():
                     optimizer.set_learning_rate(float(arg))
                 elif what == "STATS":
                     print(f"server {self.kvstore.rank}: rows pushed {optimizer.rows_pushed}", flush=True)
+                elif what == "SAVE":
+                    save_states(self.kvstore.rank, self.kvstore._updater, arg)
+                elif what == "LOAD":
+                    load_states(self.kvstore.rank, self.kvstore._updater, arg)
             return controller
 
     if os.environ.get("DMLC_ROLE") == "server":
         Server(mx.kv.create("dist")).run()
     else:
         kvstore_server._init_kvstore_server_module()
+
+
+def save_states(rank, updater, folder):
+    """This server's table optimizer states (its slice of each table's rows)
+    and update counts, as .npy files and JSON: nothing pickled."""
+    import json
+    import numpy as np  # server-side commands only: not needed at start-up
+    os.makedirs(folder, exist_ok=True)
+    table = updater.optimizer.table
+    counts = {}
+    for key in sorted(updater.optimizer.table_keys):
+        state = updater.states.get(key)
+        parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
+        for j, part in enumerate(parts):
+            np.save(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"), part.asnumpy())
+        counts[str(key)] = {"parts": len(parts), "count": table._index_update_count.get(key)}
+    with open(os.path.join(folder, f"server{rank}.json"), "w") as f:
+        json.dump({"keys": counts, "num_update": table.num_update}, f)
+
+
+def load_states(rank, updater, folder):
+    """Put back ``save_states``'s files. Lazy Adam's states on a row_sparse
+    store must hold every row (a partial row set crashes the server)."""
+    import json
+    import mxnet as mx  # imported at start-up by serve() with the role hidden; named here
+    import numpy as np  # server-side commands only: not needed at start-up
+    with open(os.path.join(folder, f"server{rank}.json")) as f:
+        meta = json.load(f)
+    table = updater.optimizer.table
+    for key_text, entry in meta["keys"].items():
+        key = int(key_text)
+        parts = []
+        for j in range(entry["parts"]):
+            a = np.load(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"))
+            parts.append(mx.nd.sparse.row_sparse_array(
+                (mx.nd.array(a), mx.nd.arange(len(a), dtype="int64")), shape=a.shape))
+        if parts:
+            updater.states[key] = tuple(parts) if len(parts) > 1 else parts[0]
+            updater.states_synced[key] = True
+        if entry["count"] is not None:
+            table._index_update_count[key] = entry["count"]
+    table.num_update = meta["num_update"]
 
 
 if __name__ == "__main__":

@@ -23,13 +23,26 @@ Initial values: every worker builds the model with the same seed; rank 0's
 tables initialise the keys (the others send an empty value, which the server
 ignores). Rank 0 pulls every row into its model before it evaluates (only
 rank 0 evaluates), every worker after the last epoch (digests agree).
+
+Checkpoints (dist_sync): after each epoch every worker writes its batch
+order, the servers write their tables' optimizer states (``DFM SAVE``: only
+they can reach them), and rank 0 writes the usual checkpoint (the model
+with the tables it just pulled, the dense Trainer's states, the history).
+A resumed job loads the model before the keys are initialised, so the
+servers start from the saved tables, then ``DFM LOAD`` puts the states back.
 """
-import numpy as np
+import json
+import os
+
 import mxnet as mx
+import numpy as np
 from mxnet import autograd
 
 from .. import gluon_compat
+from ..atomic import atomic_write_json
+from ..errors import DeepFMError
 from ..models import LogitView
+from ..training.checkpoint import read_latest
 from ..training.sparse import TABLES, compact_twin, table_optimizer
 from .ps_optimizer import RoutedOptimizer
 from .sharding import per_worker_batch
@@ -39,11 +52,29 @@ TABLE_KEY_BASE = 1 << 20   # beyond the Trainer's indices 0..P-1, below METRICS_
 PULL_CHUNK = 1 << 20       # rows per pull when rank 0 gathers a whole table
 
 
+def _servers_folder(checkpoint_dir, epoch):
+    return os.path.join(checkpoint_dir, "servers", f"epoch-{epoch:04d}")
+
+
+def _rank_batches_file(checkpoint_dir, epoch, rank):
+    return os.path.join(checkpoint_dir, "ranks", f"epoch-{epoch:04d}-rank{rank}.json")
+
+
 class DistributedSparseFitter(DistributedFitter):
-    """A worker of a parameter-server sparse job (see the module doc); one device per worker."""
+    """A worker of a parameter-server sparse job (see the module doc); one device per worker.
+    ``checkpoint_dir``: checkpoints after every epoch (dist_sync); ``resume``: from its latest."""
+
+    def __init__(self, net, kind, config, kv, rank, num_workers, checkpoint_dir=None, resume=False):
+        super().__init__(net, kind, config, kv, rank, num_workers)
+        self.checkpoint_dir, self.resume = checkpoint_dir, resume
+        self._resumed = None  # (epoch, checkpoint folder) when resuming
 
     def initialize(self):
         self.init_net(self.contexts[:1])
+        if self.resume:  # before the keys are initialised: the servers start from the saved tables
+            path, state = read_latest(self.checkpoint_dir)
+            self.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
+            self._resumed = (state["epoch"], path)
         kv, rank, workers = self.kvstore, self.rank, self.num_workers
         self.per_worker = per_worker_batch(self.config.batch_size, workers)
         self.twin = compact_twin(self.net, self.per_worker * self.net.num_fields)
@@ -52,7 +83,7 @@ class DistributedSparseFitter(DistributedFitter):
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
-        self.tables = []  # (key, the model's table, the twin's compact table)
+        self.ps_tables = []  # (key, the model's table, the twin's compact table)
         for t, name in enumerate(TABLES):
             big = getattr(self.net, name).weight
             key, shape = TABLE_KEY_BASE + t, big.shape
@@ -62,13 +93,13 @@ class DistributedSparseFitter(DistributedFitter):
             else:  # only rank 0's value is sent
                 value = mx.nd.sparse.zeros("row_sparse", shape)
             kv.init(key, value)
-            self.tables.append((key, big, getattr(self.twin, name).weight))
+            self.ps_tables.append((key, big, getattr(self.twin, name).weight))
         mx.nd.waitall()
         lr, name = self.learning_rate, self.config.optimizer
         table_opt = table_optimizer(name, lr, 1.0 / (self.config.batch_size if self.sync else self.per_worker))
-        keys = [key for key, _, _ in self.tables]
+        keys = [key for key, _, _ in self.ps_tables]
         dense = {k: p for k, p in self.twin.collect_params().items()
-                 if not any(p is small for _, _, small in self.tables)}
+                 if not any(p is small for _, _, small in self.ps_tables)}
         scale = workers if self.sync else 1
         if self.sync:  # servers: tables updated, dense keys summed; dense Adam on every worker
             if rank == 0:
@@ -85,6 +116,11 @@ class DistributedSparseFitter(DistributedFitter):
             kv.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
         mx.nd.waitall()
         gluon_compat.kvstore_barrier(kv)
+        if self._resumed is not None:
+            if rank == 0:
+                gluon_compat.send_server_command(kv, "DFM LOAD " + _servers_folder(self.checkpoint_dir,
+                                                                                  self._resumed[0]))
+            gluon_compat.kvstore_barrier(kv)
         self.trainer = trainer
         self.seed_offset = 1000003 * rank
         self.distinct_rows = []  # per step: the rows pulled and pushed (bytes = rows * (width * 4 + 8))
@@ -94,7 +130,7 @@ class DistributedSparseFitter(DistributedFitter):
         uniq, codes = np.unique(np.asarray(X), return_inverse=True)
         n = len(uniq)
         rows = mx.nd.array(uniq, dtype=np.int64)
-        for key, big, small in self.tables:
+        for key, big, small in self.ps_tables:
             out = mx.nd.sparse.zeros("row_sparse", big.shape)
             self.kvstore.row_sparse_pull(key, out=out, row_ids=rows)
             small.data()[:n] = out.data.as_np_ndarray()
@@ -105,7 +141,7 @@ class DistributedSparseFitter(DistributedFitter):
             loss = self.loss(logits, yb)
         loss.backward()
         self.trainer.step(len(X))
-        for key, big, small in self.tables:
+        for key, big, small in self.ps_tables:
             grad = small.grad()[:n].as_nd_ndarray()
             self.kvstore.push(key, mx.nd.sparse.row_sparse_array((grad, rows), shape=big.shape))
         self.distinct_rows.append(n)
@@ -113,7 +149,7 @@ class DistributedSparseFitter(DistributedFitter):
 
     def pull_tables(self):
         """Every row of the servers' tables into this worker's model, a chunk at a time."""
-        for key, big, _ in self.tables:
+        for key, big, _ in self.ps_tables:
             target = big.data()
             for lo in range(0, big.shape[0], PULL_CHUNK):
                 hi = min(lo + PULL_CHUNK, big.shape[0])
@@ -131,7 +167,28 @@ class DistributedSparseFitter(DistributedFitter):
         return result
 
     def run_epoch(self, epoch, batches, test, log=None):
-        """Only rank 0 evaluates; the others' records carry no test numbers."""
+        """Only rank 0 evaluates; the others' records carry no test numbers.
+        With checkpoints, every rank's batch order and the servers' states
+        are written before rank 0's checkpoint (which points at them)."""
+        if self._resumed is not None and self.rank != 0:  # the driver restored rank 0's order
+            with open(_rank_batches_file(self.checkpoint_dir, self._resumed[0], self.rank)) as f:
+                batches.set_state(json.load(f))
+        self._resumed = None
+        record = self._run_epoch(epoch, batches, test, log)
+        if self.checkpoint_dir is not None:
+            if not self.sync:
+                raise DeepFMError("checkpoints of sparse jobs need dist_sync (use --no-checkpoints)")
+            mine = _rank_batches_file(self.checkpoint_dir, epoch, self.rank)
+            os.makedirs(os.path.dirname(mine), exist_ok=True)
+            atomic_write_json(mine, batches.state())
+            gluon_compat.kvstore_barrier(self.kvstore)
+            if self.rank == 0:
+                gluon_compat.send_server_command(self.kvstore,
+                                                 "DFM SAVE " + _servers_folder(self.checkpoint_dir, epoch))
+            gluon_compat.kvstore_barrier(self.kvstore)
+        return record
+
+    def _run_epoch(self, epoch, batches, test, log):
         if self.rank == 0:
             return super().run_epoch(epoch, batches, test, log)
         mx.random.seed(self.config.seed * 100003 + epoch + self.seed_offset)

@@ -123,3 +123,50 @@ def test_a_killed_server_ends_the_sparse_job(dist_data_dir, tmp_path):
     assert f"error: server 0 (pid {pid}) was killed by SIGKILL" in text
     for other in re.findall(r"started \w+(?: \d)? \(pid (\d+)\)", text):
         assert not os.path.exists(f"/proc/{other}"), f"pid {other} outlived the launcher"
+
+
+def test_a_crashed_sparse_job_resumes_bit_identically(dist_data_dir, tmp_path):
+    """Lazy Adam's states live on the servers: they write them (DFM SAVE) with
+    every checkpoint and take them back (DFM LOAD) when the job resumes."""
+    common = _train_args(dist_data_dir, tmp_path / "full", "--model", "deepfm", "--epochs", "4")
+    launch = ["launch", "--workers", str(WORKERS), "--servers", "2", "--timeout", "150", "--"]
+    full = run_cli([*launch, *common], timeout=180)
+    assert full.returncode == 0, full.stdout
+    victim = tmp_path / "victim"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "deepfm_gluon", *launch,
+         *_train_args(dist_data_dir, victim, "--model", "deepfm", "--epochs", "4")],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
+    seen, pid = [], None
+    latest = victim / "checkpoints" / "latest.json"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and launcher.poll() is None:
+            try:
+                line = lines.get(timeout=0.05)
+            except queue.Empty:
+                line = ""
+            seen.append(line or "")
+            match = re.match(r"started worker 1 \(pid (\d+)\)", line or "")
+            if match:
+                pid = int(match.group(1))
+            if latest.exists() and '"epoch": 2' in latest.read_text():
+                break
+        assert launcher.poll() is None, "the job ended before it could be killed:\n" + "".join(seen)
+        os.kill(pid, signal.SIGKILL)
+        assert launcher.wait(timeout=60) == 2
+    finally:
+        if launcher.poll() is None:
+            launcher.terminate()
+            launcher.wait(timeout=30)
+    assert not (victim / "model.params").exists()
+    resumed = run_cli([*launch, "train", "--resume", str(victim)], timeout=180)
+    assert resumed.returncode == 0, resumed.stdout
+    assert "resumed from" in resumed.stdout
+    a = {k: v.asnumpy() for k, v in mx.nd.load(str(tmp_path / "full" / "model.params")).items()}
+    b = {k: v.asnumpy() for k, v in mx.nd.load(str(victim / "model.params")).items()}
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

@@ -35,6 +35,7 @@ def test_is_dist_kvstore_objects():
     (RunSpec(resume=True), "resume needs a checkpoint directory"),
     (RunSpec(resume=True), "--resume and --no-checkpoints exclude each other"),
     (RunSpec(kvstore="dist_sync", resume=True, checkpoint_dir="c"), "does not support --resume"),
+    (RunSpec(kvstore="dist_async", config=SPARSE, checkpoint_dir="c"), "need dist_sync"),
     (RunSpec(kvstore="dist_async", config=dataclasses.replace(SPARSE, devices="cpu:2")), "one device per worker"),
     (RunSpec(kvstore="dist_sync", checkpoint_dir="c"), "writes no checkpoints"),
     (RunSpec(config=dataclasses.replace(SPARSE, book_compat=True)), "--book-compat"),
