@@ -1,18 +1,13 @@
 """Parameter-server sparse jobs on localhost (scheduler, servers, two
 workers as processes): the oracle is one process on the same data."""
 import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 
 import mxnet as mx
 import numpy as np
 from mxnet import npx
 
+from deepfm_gluon import gluon_compat
 from deepfm_gluon.data.batches import BatchIterator
 from deepfm_gluon.distributed.sharding import shard_dataset
 from deepfm_gluon.experiments.runner import train_model
@@ -20,7 +15,7 @@ from deepfm_gluon.models import build_model
 from deepfm_gluon.training.config import TrainConfig
 from deepfm_gluon.training.sparse import SparseFitter
 
-from .conftest import child_env, run_cli
+from .conftest import kill_mid_run, run_cli
 
 BATCH, WORKERS = 512, 2
 
@@ -44,8 +39,7 @@ def _one_process_on_the_workers_batches(split, config):
         for parts in zip(*iters):
             fitter.step(np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts]))
     mx.nd.waitall()
-    return {f"{name}.weight" if "." not in name else name: p.data().asnumpy()
-            for name, p in net._collect_params_with_prefix().items()}
+    return {name: p.data().asnumpy() for name, p in gluon_compat.params_by_structural_name(net).items()}
 
 
 def test_sgd_two_workers_two_servers_equal_one_process(dist_data_dir, dist_split, tmp_path):
@@ -77,49 +71,12 @@ def test_lazy_adam_two_workers_match_one_process_auc(dist_data_dir, dist_split, 
     assert abs(dist_auc - single.last()["test_auc"]) < 0.005, (dist_auc, single.last())
 
 
-def _lines(stream, sink):
-    for line in iter(stream.readline, ""):
-        sink.put(line)
-    sink.put(None)
-
-
 def test_a_killed_server_ends_the_sparse_job(dist_data_dir, tmp_path):
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "deepfm_gluon", "launch", "--workers", "2", "--servers", "1",
-         "--timeout", "150", "--", *_train_args(dist_data_dir, tmp_path / "m", "--model", "fm",
-                                                "--epochs", "10000")],
-        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = queue.Queue()
-    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
-    seen, pid = [], None
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                continue
-            assert line is not None, "".join(seen)
-            seen.append(line)
-            match = re.match(r"started server 0 \(pid (\d+)\)", line)
-            if match:
-                pid = int(match.group(1))
-            if re.match(r"\[worker \d\] fm epoch 1/", line):
-                break
-        else:
-            raise AssertionError("training did not start:\n" + "".join(seen))
-        os.kill(pid, signal.SIGKILL)
-        killed = time.monotonic()
-        code = launcher.wait(timeout=60)
-        assert time.monotonic() - killed < 30
-    finally:
-        if launcher.poll() is None:
-            launcher.terminate()
-            launcher.wait(timeout=30)
-    while (line := lines.get(timeout=10)) is not None:
-        seen.append(line)
-    text = "".join(seen)
-    assert code == 2, text
+    code, text, pid, waited = kill_mid_run(
+        ["launch", "--workers", "2", "--servers", "1", "--timeout", "150", "--",
+         *_train_args(dist_data_dir, tmp_path / "m", "--model", "fm", "--epochs", "10000")],
+        "server 0", lambda line: re.match(r"\[worker \d\] fm epoch 1/", line))
+    assert code == 2 and waited < 30, text
     assert f"error: server 0 (pid {pid}) was killed by SIGKILL" in text
     for other in re.findall(r"started \w+(?: \d)? \(pid (\d+)\)", text):
         assert not os.path.exists(f"/proc/{other}"), f"pid {other} outlived the launcher"
@@ -133,34 +90,11 @@ def test_a_crashed_sparse_job_resumes_bit_identically(dist_data_dir, tmp_path):
     full = run_cli([*launch, *common], timeout=180)
     assert full.returncode == 0, full.stdout
     victim = tmp_path / "victim"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "deepfm_gluon", *launch,
-         *_train_args(dist_data_dir, victim, "--model", "deepfm", "--epochs", "4")],
-        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = queue.Queue()
-    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
-    seen, pid = [], None
     latest = victim / "checkpoints" / "latest.json"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and launcher.poll() is None:
-            try:
-                line = lines.get(timeout=0.05)
-            except queue.Empty:
-                line = ""
-            seen.append(line or "")
-            match = re.match(r"started worker 1 \(pid (\d+)\)", line or "")
-            if match:
-                pid = int(match.group(1))
-            if latest.exists() and '"epoch": 2' in latest.read_text():
-                break
-        assert launcher.poll() is None, "the job ended before it could be killed:\n" + "".join(seen)
-        os.kill(pid, signal.SIGKILL)
-        assert launcher.wait(timeout=60) == 2
-    finally:
-        if launcher.poll() is None:
-            launcher.terminate()
-            launcher.wait(timeout=30)
+    code, text, _, _ = kill_mid_run(
+        [*launch, *_train_args(dist_data_dir, victim, "--model", "deepfm", "--epochs", "4")], "worker 1",
+        lambda line: latest.exists() and '"epoch": 2' in latest.read_text())
+    assert code == 2, text
     assert not (victim / "model.params").exists()
     resumed = run_cli([*launch, "train", "--resume", str(victim)], timeout=180)
     assert resumed.returncode == 0, resumed.stdout
