@@ -75,3 +75,15 @@ def params_by_structural_name(block):
     """{structural name: Parameter}, the names ``save_parameters`` writes
     (e.g. 'embedding.weight'), independent of the Block's name prefix."""
     return block._collect_params_with_prefix()
+
+
+# --- KVStore: parameter-server sparse training ----------------------------
+
+def kvstore_barrier(kv):
+    """Wait until every worker of ``kv``'s job reaches this point."""
+    kv._barrier()
+
+
+def send_server_command(kv, body):
+    """Send ``body`` (str) to every server on command head 0 (see distributed/ps_server.py)."""
+    kv._send_command_to_servers(0, body)

@@ -22,6 +22,22 @@ def _train_argv(args):
     return command
 
 
+def prepare_data_once(command, log=print):
+    """Build the Criteo cache of ``train --data criteo:PATH`` here, once, before
+    any worker starts; the workers then memory-map it (a shared filesystem, or
+    the same path on every host: docs/distributed.md). Other data: nothing to do."""
+    train_args = build_parser().parse_args(command)
+    if not str(train_args.data).startswith("criteo:") or getattr(train_args, "resume", None):
+        return
+    from ..data import sources  # Criteo launches only: imported here to keep start-up fast
+    prepare = getattr(sources, "prepare_criteo_cache", None)  # issue 13's Criteo branch provides it
+    if prepare is None:
+        return
+    from .common import criteo_options  # with the function above: imported here for start-up
+    folder, _ = prepare(train_args.data, train_args.data_dir, train_args.strict, criteo_options(train_args))
+    log(f"Criteo cache ready in {folder} (built once, before the workers)")
+
+
 def _extra_env(pairs):
     env = {}
     for pair in pairs:
@@ -47,6 +63,7 @@ def run(args):
         for role in job.roles:
             print(f"# {role.name}\n{command_line(role, job)}")
         return 0
+    prepare_data_once(command)
     print(f"{args.kvstore} job: 1 scheduler at {job.root_uri}:{job.root_port}, {args.servers} "
           f"server(s), {args.workers} worker(s)", flush=True)
     # SIGTERM/SIGHUP to the launcher must still stop every process it started.

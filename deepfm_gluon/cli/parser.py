@@ -59,6 +59,9 @@ def add_train_args(parser, epochs=30):
     parser.add_argument("--book-compat", action="store_true",
                         help="reproduce the book exactly: double-sigmoid loss and d2l's accuracy")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--optimizer", choices=["adam", "sgd", "adagrad", "ftrl"], default="adam",
+                        help="the optimizer (default: the book's Adam); with --sparse the tables' "
+                             "updates are lazy (Adam, SGD) and run on the servers of a kvstore job")
     parser.add_argument("--sparse", action="store_true",
                         help="row-sparse embedding updates (lazy Adam): step time independent of "
                              "the vocabulary size; for large data such as Criteo")

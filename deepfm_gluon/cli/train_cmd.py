@@ -8,9 +8,8 @@ from ..training.config import RunSpec, is_dist_kvstore
 from .common import load_data, train_config
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
-                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore")
-SPARSE_NOTE = ("note: --sparse training writes no per-epoch checkpoints (its embedding optimizer "
-               "states live outside the Trainer); the final model is saved as usual")
+                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
+                "optimizer")
 
 
 def model_overrides(args):
@@ -24,14 +23,12 @@ def model_overrides(args):
 
 
 def run_spec_from_args(args, note=print):
-    """The RunSpec the flags describe, validated. Sparse and distributed runs
-    write no checkpoints: unless resuming, they are left out (sparse with a
-    ``note``), as `train` always did."""
+    """The RunSpec the flags describe, validated. Distributed dense runs write
+    no checkpoints: unless resuming, they are left out, as `train` always did."""
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.resume or args.out, "checkpoints")
-    if checkpoints and not args.resume and (config.sparse or is_dist_kvstore(args.kvstore)):
-        if config.sparse:
-            note(SPARSE_NOTE)
+    if checkpoints and not args.resume and is_dist_kvstore(args.kvstore) and not (
+            config.sparse and args.kvstore == "dist_sync"):
         checkpoints = None
     spec = RunSpec(model=args.model, config=config, data=args.data, hash_buckets=args.hash_buckets,
                    model_overrides=model_overrides(args), kvstore=args.kvstore,
@@ -51,7 +48,8 @@ def apply_resume(args):
 
 def run(args):
     if args.resume:
-        run_spec_from_args(args)  # e.g. --resume with --no-checkpoints: fail before reading
+        if args.no_checkpoints:  # fail before reading (the other checks need the saved flags)
+            RunSpec(resume=True).validate()
         apply_resume(args)
     notes = []
     spec = run_spec_from_args(args, note=notes.append)
@@ -61,8 +59,11 @@ def run(args):
     run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
     _, history, seconds = run_spec(spec, split, run_args=run_args)
     last = history.last()
-    print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
-          f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+    if last.get("test_auc") is None:  # a sparse job's other ranks: only rank 0 evaluates
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: train loss {last['train_loss']:.4f}")
+    else:
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
+              f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     if spec.config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")

@@ -26,7 +26,10 @@ LOCALHOST = "127.0.0.1"
 # Importing MXNet with DMLC_ROLE=scheduler/server runs that role until the job
 # ends; nothing else is needed there (no pandas, no data), so the roles start
 # fast and need only MXNet on a server host.
-SERVER_ARGV = ["-c", "import mxnet"]
+SCHEDULER_ARGV = ["-c", "import mxnet"]
+# Servers run the package's server: it unpickles the routed optimizer of
+# sparse jobs and answers their commands (distributed/ps_server.py).
+SERVER_ARGV = ["-m", "deepfm_gluon.distributed.ps_server"]
 
 
 class JobFailed(DeepFMError):
@@ -124,7 +127,7 @@ def build_job(num_workers, num_servers, train_argv, kvstore="dist_sync", hosts=N
         env = {**common, "DMLC_ROLE": kind, "DMLC_NODE_HOST": host.address if host else root_uri}
         return Role(kind, index, [exe, *args], env, host)
 
-    roles = [role("scheduler", 0, None, SERVER_ARGV)]
+    roles = [role("scheduler", 0, None, SCHEDULER_ARGV)]
     roles += [role("server", i, hosts[i % len(hosts)] if hosts else None, SERVER_ARGV)
               for i in range(num_servers)]
     worker_argv = ["-m", "deepfm_gluon", *train_argv, "--kvstore", kvstore]
@@ -150,7 +153,13 @@ def command_line(role, job):
     return f"env {env} {shlex.join(role.argv)}"
 
 
-def _describe_exit(code):
+SSH_ENDED = 255  # what ssh exits with when the session ends abnormally
+
+
+def _describe_exit(code, host=None):
+    if host is not None and code == SSH_ENDED:
+        return (f"exited with code {code}: the ssh session to {host.address} ended (the remote "
+                "process was killed or the connection was lost)")
     if code < 0:
         try:
             return f"was killed by {signal.Signals(-code).name}"
@@ -239,8 +248,9 @@ def run_job(job, log=print, out=None, timeout=None, settle=30.0, poll=0.1):
                 code = processes[i].poll()
                 if code not in (None, 0):
                     others = sum(p.poll() is None for p in processes)
+                    how = _describe_exit(code, processes[i].role.host)
                     raise JobFailed(f"{processes[i].role.name} (pid {processes[i].popen.pid}) "
-                                    f"{_describe_exit(code)}; stopped the other {others} "
+                                    f"{how}; stopped the other {others} "
                                     f"process(es) of the job")
             if timeout is not None and time.monotonic() - start > timeout:
                 raise JobFailed(f"the job ran past --timeout {timeout:g}s; stopped its "
@@ -255,7 +265,7 @@ def run_job(job, log=print, out=None, timeout=None, settle=30.0, poll=0.1):
                 "finished; stopping them")
         failed = [p for p in processes if p.poll() not in (None, 0)]
         if failed:
-            raise JobFailed(f"{failed[0].role.name} {_describe_exit(failed[0].poll())} "
+            raise JobFailed(f"{failed[0].role.name} {_describe_exit(failed[0].poll(), failed[0].role.host)} "
                             "after the workers finished")
         return time.monotonic() - start
     finally:

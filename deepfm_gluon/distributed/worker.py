@@ -170,17 +170,20 @@ def parameter_digest(net):
     return digest.hexdigest()
 
 
-def train_worker(fitter, train, test, log=print, on_epoch=None):
+def train_worker(fitter, train, test, log=print, on_epoch=None, checkpoint_dir=None, resume=False,
+                 run_args=None):
     """Train a DistributedFitter (not yet initialized) for ``config.epochs``
     epochs on its shard of ``train``; every worker scores the whole ``test``.
-    Logs the shard and, at the end, the parameters' digest; returns the History."""
+    Logs the shard and, at the end, the parameters' digest; returns the History.
+    ``checkpoint_dir``: rank 0 writes checkpoints there, every rank resumes from them."""
     kv_type, rank, workers = fitter.kvstore.type, fitter.rank, fitter.num_workers
     if log is not None:
         per_worker = fitter.config.batch_size // workers
         log(f"{kv_type} worker rank {rank} of {workers}: {len(train.labels) // workers} of "
             f"{len(train.labels)} training rows, batch {per_worker} per worker x {workers} "
             f"= {fitter.config.batch_size}")
-    history = train_epochs(fitter, train, test, log=log, on_epoch=on_epoch)
+    history = train_epochs(fitter, train, test, log=log, on_epoch=on_epoch, checkpoint_dir=checkpoint_dir,
+                           resume=resume, run_args=run_args, write_checkpoints=rank == 0)
     if log is not None:
         log(f"{kv_type} worker rank {rank}: parameters sha256 {parameter_digest(fitter.net)}")
     return history

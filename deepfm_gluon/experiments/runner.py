@@ -11,6 +11,7 @@ import os
 import time
 
 from ..atomic import atomic_write_json
+from ..distributed.sparse_worker import DistributedSparseFitter
 from ..distributed.worker import DistributedFitter, exit_on_error, join_job, train_worker
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
@@ -47,7 +48,8 @@ def run(spec, split, log=print, run_args=None):
     with guard:  # a failed dist worker must exit at once, not hang at exit
         start = time.perf_counter()
         if spec.distributed:
-            history = train_worker(fitter, split.train, split.test, log=log)
+            history = train_worker(fitter, split.train, split.test, log=log,
+                                   checkpoint_dir=spec.checkpoint_dir, resume=spec.resume, run_args=run_args)
         else:
             history = train_epochs(fitter, split.train, split.test, log=log,
                                    checkpoint_dir=spec.checkpoint_dir, resume=spec.resume,
@@ -60,9 +62,13 @@ def run(spec, split, log=print, run_args=None):
 
 
 def choose_fitter(spec, net):
-    """The fitter for ``spec``: distributed (joins the kvstore job), sparse or dense."""
+    """The fitter for ``spec``: distributed (joins the kvstore job; sparse
+    = the parameter-server way), sparse or dense."""
     if spec.distributed:
         kv, rank, num_workers = join_job(spec.kvstore, spec.config.batch_size)
+        if spec.config.sparse:
+            return DistributedSparseFitter(net, spec.model, spec.config, kv, rank, num_workers,
+                                           checkpoint_dir=spec.checkpoint_dir, resume=spec.resume)
         return DistributedFitter(net, spec.model, spec.config, kv, rank, num_workers)
     fitter_class = SparseFitter if spec.config.sparse else Fitter
     return fitter_class(net, spec.model, spec.config, kvstore=spec.kvstore)

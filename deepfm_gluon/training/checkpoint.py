@@ -4,7 +4,8 @@ Each epoch writes a complete checkpoint into a fresh folder, then points
 ``latest.json`` at it with an atomic rename: a crash mid-write leaves the
 previous checkpoint as the latest. What is saved: parameters (Gluon format),
 optimizer states (MXNet's array format) and their update counts (JSON), the
-batch order (the shuffling generator and rollover carry), the history so far
+same for a sparse run's table optimizer (``SparseTables``: lazy Adam's rows
+that were never touched stay zero, so resuming is exact), the batch order (the shuffling generator and rollover carry), the history so far
 and the run's arguments. Nothing is pickled, so loading runs no code.
 
 MXNet 1.x cannot read back its random state, so the loop reseeds MXNet at
@@ -28,36 +29,77 @@ LATEST = "latest.json"
 KEEP = 2
 
 
-def _updater_payload(trainer):
-    arrays, layout = {}, []
-    for u, updater in enumerate(gluon_compat.trainer_updaters(trainer)):
-        entries = {}
-        for idx, state in updater.states.items():
-            parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
-            for j, part in enumerate(parts):
-                arrays[f"u{u}.{idx}.{j}"] = part.as_in_context(mx.cpu())
-            entries[str(idx)] = {"kind": "tuple" if isinstance(state, (tuple, list)) else
-                                 ("none" if state is None else "array"), "parts": len(parts)}
-        layout.append(entries)
-    optimizer = gluon_compat.trainer_optimizer(trainer)
+def _encode_states(states, prefix, arrays):
+    """Put ``states`` ({index: NDArray, tuple or None}) into ``arrays`` under
+    ``prefix``; returns their layout (JSON)."""
+    entries = {}
+    for idx, state in states.items():
+        parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
+        for j, part in enumerate(parts):
+            arrays[f"{prefix}.{idx}.{j}"] = part.as_in_context(mx.cpu())
+        entries[str(idx)] = {"kind": "tuple" if isinstance(state, (tuple, list)) else
+                             ("none" if state is None else "array"), "parts": len(parts)}
+    return entries
+
+
+def _decode_state(arrays, prefix, idx, entry, ctx):
+    parts = [arrays[f"{prefix}.{idx}.{j}"].as_in_context(ctx) for j in range(entry["parts"])]
+    return tuple(parts) if entry["kind"] == "tuple" else parts[0] if entry["kind"] == "array" else None
+
+
+def _counts_payload(optimizer):
     counts = {str(dev): {str(k): int(v) for k, v in c.items()}
               for dev, c in gluon_compat.update_counts(optimizer).items()}
-    return arrays, {"updaters": layout, "num_update": int(optimizer.num_update), "counts": counts}
+    return {"num_update": int(optimizer.num_update), "counts": counts}
+
+
+def _restore_counts(optimizer, meta):
+    optimizer.num_update = meta["num_update"]
+    gluon_compat.set_update_counts(optimizer, {int(d): {int(k): v for k, v in c.items()}
+                                               for d, c in meta["counts"].items()})
+
+
+def _updater_payload(trainer):
+    arrays = {}
+    layout = [_encode_states(updater.states, f"u{u}", arrays)
+              for u, updater in enumerate(gluon_compat.trainer_updaters(trainer))]
+    return arrays, {"updaters": layout, **_counts_payload(gluon_compat.trainer_optimizer(trainer))}
 
 
 def _restore_updaters(trainer, arrays, meta, contexts):
     for u, (updater, entries) in enumerate(zip(gluon_compat.trainer_updaters(trainer), meta["updaters"])):
         ctx = contexts[min(u, len(contexts) - 1)]
         for idx_text, entry in entries.items():
-            idx = int(idx_text)
-            parts = [arrays[f"u{u}.{idx}.{j}"].as_in_context(ctx) for j in range(entry["parts"])]
-            updater.states[idx] = (tuple(parts) if entry["kind"] == "tuple" else
-                                   parts[0] if entry["kind"] == "array" else None)
-            updater.states_synced[idx] = True
-    optimizer = gluon_compat.trainer_optimizer(trainer)
-    optimizer.num_update = meta["num_update"]
-    gluon_compat.set_update_counts(optimizer, {int(d): {int(k): v for k, v in c.items()}
-                                               for d, c in meta["counts"].items()})
+            updater.states[int(idx_text)] = _decode_state(arrays, f"u{u}", idx_text, entry, ctx)
+            updater.states_synced[int(idx_text)] = True
+    _restore_counts(gluon_compat.trainer_optimizer(trainer), meta)
+
+
+def _tables_payload(tables, arrays):
+    """A sparse run's table optimizer (training.sparse.SparseTables): its
+    states (lazy Adam's moments) and update counts, into ``arrays``."""
+    if tables is None:
+        return None
+    layout = _encode_states(dict(enumerate(tables.states)), "tables", arrays)
+    return {"states": layout, **_counts_payload(tables.opt)}
+
+
+def _restore_tables(tables, arrays, meta, path):
+    if (tables is None) != (meta is None):
+        raise DeepFMError(f"{path}: checkpoint of a {'dense' if meta is None else 'sparse'} run; "
+                          f"resume it {'without' if meta is None else 'with'} --sparse")
+    if tables is None:
+        return
+    for idx_text, entry in meta["states"].items():
+        state = _decode_state(arrays, "tables", idx_text, entry, tables.weights[int(idx_text)].context)
+        current = tables.states[int(idx_text)]
+        if current is None:  # e.g. plain SGD: nothing to copy into
+            continue
+        # copy into the existing arrays: the optimizer's closures hold no copies, but keep identities anyway
+        for dst, src in zip(current if isinstance(current, (tuple, list)) else [current],
+                            state if isinstance(state, (tuple, list)) else [state]):
+            dst[:] = src
+    _restore_counts(tables.opt, meta)
 
 
 def save_checkpoint(folder, fitter, batches, run_args=None):
@@ -70,6 +112,7 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
     try:
         fitter.net.save_parameters(os.path.join(staging, "model.params"))
         arrays, optimizer_meta = _updater_payload(fitter.trainer)
+        optimizer_meta["tables"] = _tables_payload(getattr(fitter, "tables", None), arrays)
         mx.nd.save(os.path.join(staging, "optimizer.states"), arrays)
         state = {"format_version": FORMAT_VERSION, "epoch": epoch, "kind": fitter.kind,
                  "history": fitter.history.to_dict(), "batches": batches.state(),
@@ -123,11 +166,14 @@ def restore_checkpoint(folder, fitter, batches):
     if state["kind"] != fitter.kind:
         raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")
     try:
-        fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=fitter.contexts)
+        # ctx=None: into the initialized parameters wherever they live (a sparse
+        # run keeps its tables on the first device only)
+        fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         raise DeepFMError(f"{path}/model.params: does not fit this model ({str(err).splitlines()[0][:200]})") from None
     arrays = mx.nd.load(os.path.join(path, "optimizer.states"))
     _restore_updaters(fitter.trainer, arrays, state["optimizer"], fitter.contexts)
+    _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
     batches.set_state(state["batches"])
     fitter.history = History.from_dict(state["history"])
     return state["epoch"]

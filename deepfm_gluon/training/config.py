@@ -110,18 +110,15 @@ class RunSpec:
             return "--hash-buckets applies to --data criteo:PATH only"
         if self.resume and self.checkpoint_dir is None:
             return "resume needs a checkpoint directory (--resume and --no-checkpoints exclude each other)"
-        if self.distributed and (self.resume or config.sparse):
-            return "distributed training supports neither --resume nor --sparse yet"
-        if self.distributed and self.checkpoint_dir is not None:
-            return "distributed training writes no checkpoints yet; use --no-checkpoints"
+        if self.distributed and not config.sparse and self.resume:
+            return "distributed dense training does not support --resume yet (sparse jobs do)"
+        if self.distributed and config.sparse and self.kvstore == "dist_async" and self.checkpoint_dir:
+            return "checkpoints of sparse jobs need dist_sync; use --no-checkpoints"
+        if self.distributed and config.sparse and device_count(config.devices) != 1:
+            return "distributed --sparse runs one device per worker; pass --devices cpu or gpu(0)"
+        if self.distributed and not config.sparse and self.checkpoint_dir is not None:
+            return "distributed dense training writes no checkpoints yet; use --no-checkpoints"
         if config.sparse:
-            if self.resume:
-                return "--sparse runs write no checkpoints to resume from"
-            if self.checkpoint_dir is not None:
-                return ("checkpoints do not cover --sparse training yet (its embedding optimizer "
-                        "states live outside the Trainer); use --no-checkpoints")
             if config.book_compat:
                 return "sparse updates do not combine with --book-compat"
-            if device_count(config.devices) != 1:
-                return "sparse updates run on one device; pass --devices cpu or gpu(0)"
         return None

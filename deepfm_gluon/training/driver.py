@@ -12,14 +12,15 @@ from .sparse import SparseFitter
 
 
 def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=False,
-                 run_args=None, on_epoch=None):
+                 run_args=None, on_epoch=None, write_checkpoints=True):
     """Run ``fitter`` (not yet initialized) for ``fitter.config.epochs`` epochs.
 
     ``train``/``test``: data sets with .features int (n, num_fields) and
     .labels (n,). With ``checkpoint_dir``, a checkpoint is written after every
     epoch (``run_args``, a JSON-ready dict, go into it); ``resume=True``
     continues from the latest one there. ``on_epoch(fitter, record)`` runs
-    after each epoch; ``log(line)`` gets one line per epoch. Returns the History.
+    after each epoch; ``log(line)`` gets one line per epoch. ``write_checkpoints=False``
+    only reads them (a distributed worker other than rank 0). Returns the History.
     """
     fitter.initialize()
     batches = fitter.make_batches(train)
@@ -28,7 +29,7 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
         log(f"resumed from {checkpoint_dir} after epoch {done}")
     for epoch in range(done + 1, fitter.config.epochs + 1):
         record = fitter.run_epoch(epoch, batches, test, log)
-        if checkpoint_dir is not None:
+        if checkpoint_dir is not None and write_checkpoints:
             fitter.check_finite_parameters(epoch)
             save_checkpoint(checkpoint_dir, fitter, batches, run_args)
         if on_epoch is not None:

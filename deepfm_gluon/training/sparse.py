@@ -25,7 +25,16 @@ mode kept:
    exactly, since the other rows' gradients are zero.
 
 The big tables stay the model's parameters, so evaluation, saving and serving
-are unchanged. One device only.
+are unchanged.
+
+Several devices (``--devices cpu:2``, GPUs): the tables live once, on the
+first device; the twin (its compact tables and the shared dense blocks) lives
+on every device. A step factorizes the whole batch once, copies the ``uniq``
+rows into every device's twin, and each device runs forward/backward on its
+shard with the same compact codes, so the devices' compact gradients are
+aligned row for row: their sum is the batch's row_sparse gradient, applied
+by one lazy update on the first device. The dense blocks are reduced by the
+Trainer's kvstore as in ``Fitter``. Same semantics as one device.
 """
 import mxnet as mx
 import numpy as np
@@ -35,7 +44,7 @@ from .. import gluon_compat
 from ..errors import DeepFMError
 from ..models import LogitView
 from .config import RunSpec
-from .loop import Fitter
+from .loop import Fitter, _load
 
 TABLES = ("embedding", "fc")
 
@@ -54,14 +63,20 @@ def compact_twin(net, rows):
     return twin
 
 
+def table_optimizer(name, lr, rescale_grad):
+    """The tables' optimizer for row_sparse gradients: lazy for SGD and Adam
+    (AdaGrad and FTRL update only the given rows anyway, and take no flag)."""
+    lazy = {"lazy_update": True} if name in ("sgd", "adam") else {}
+    return mx.optimizer.create(name, learning_rate=lr, rescale_grad=rescale_grad, **lazy)
+
+
 class SparseTables:
     """The big tables' lazy optimizer: one MXNet optimizer object per table,
     fed row_sparse gradients."""
 
     def __init__(self, net, optimizer, lr, batch_size, ctx):
         self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in TABLES]
-        self.opt = mx.optimizer.create(optimizer, learning_rate=lr, rescale_grad=1.0 / batch_size,
-                                       lazy_update=True)
+        self.opt = table_optimizer(optimizer, lr, 1.0 / batch_size)
         self.states = [self.opt.create_state(i, w) for i, w in enumerate(self.weights)]
 
     def update(self, grads, rows):
@@ -76,45 +91,60 @@ class SparseFitter(Fitter):
 
     def initialize(self):
         """Initialize the model, build its compact twin and the two optimizers.
-        Its options (one device, no book-compat) are RunSpec's to check."""
+        Its options (no book-compat) are RunSpec's to check."""
         RunSpec(model=self.kind, config=self.config).validate()
         import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
         self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
-        ctx = self.contexts[0]
-        self.init_net([ctx])
+        home = self.contexts[0]
+        self.init_net(self.contexts)
+        for name in TABLES:  # one copy of each big table, on the first device
+            getattr(self.net, name).weight.reset_ctx(home)
         self.rows = self.config.batch_size * self.net.num_fields
         self.twin = compact_twin(self.net, self.rows)
         for name in TABLES:  # the compact tables are overwritten every step
-            getattr(self.twin, name).initialize(mx.init.Zero(), ctx=ctx, force_reinit=True)
+            getattr(self.twin, name).initialize(mx.init.Zero(), ctx=self.contexts, force_reinit=True)
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
         lr = self.learning_rate
         dense = {k: p for k, p in self.twin.collect_params().items()
                  if not any(p is getattr(self.twin, t).weight for t in TABLES)}
+        # one device needs no kvstore; several reduce the dense gradients through it
         self.trainer = gluon.Trainer(dense, self.config.optimizer, {"learning_rate": lr},
-                                     kvstore=None, update_on_kvstore=False)
-        self.tables = SparseTables(self.net, self.config.optimizer, lr, self.config.batch_size, ctx)
-        self.big = [getattr(self.net, t).weight.data(ctx) for t in TABLES]
+                                     kvstore=None if len(self.contexts) == 1 else self.kvstore,
+                                     update_on_kvstore=False)
+        self.tables = SparseTables(self.net, self.config.optimizer, lr, self.config.batch_size, home)
+        self.big = [getattr(self.net, t).weight.data(home) for t in TABLES]
         self.small = [getattr(self.twin, t).weight for t in TABLES]
 
     def step(self, X, y):
-        """One compact step on a numpy batch; returns [(loss, logits, labels)] like Fitter.step."""
-        ctx = self.contexts[0]
+        """One compact step on a numpy batch, split over the devices; returns
+        [(loss, logits, labels)] per shard like Fitter.step."""
+        home = self.contexts[0]
         codes, uniq = self.factorize(np.asarray(X).ravel())
         if len(X) != self.config.batch_size:
             raise DeepFMError(f"sparse updates need full batches of {self.config.batch_size}")
-        rows = mx.np.array(uniq, dtype=np.int64, ctx=ctx)
+        n = len(uniq)
+        rows = mx.np.array(uniq, dtype=np.int64, ctx=home)
         for big, small in zip(self.big, self.small):
-            small.data(ctx)[:len(uniq)] = mx.np.take(big, rows, axis=0)
-        xb = mx.np.array(codes.reshape(X.shape), dtype=np.int32, ctx=ctx)
-        yb = mx.np.array(y, dtype=np.float32, ctx=ctx)
+            picked = mx.np.take(big, rows, axis=0)
+            for ctx in self.contexts:
+                small.data(ctx)[:n] = picked if ctx == home else picked.as_in_context(ctx)
+        codes = codes.reshape(X.shape).astype(np.int32)
+        xs, ys = _load(codes, np.int32, self.contexts), _load(np.asarray(y), np.float32, self.contexts)
         with autograd.record():
-            logits = self.twin_logits(xb)
-            loss = self.loss(logits, yb)
-        loss.backward()
+            outs = []
+            for xb, yb in zip(xs, ys):
+                logits = self.twin_logits(xb)
+                outs.append((self.loss(logits, yb), logits, yb))
+        autograd.backward([l for l, _, _ in outs])
         self.trainer.step(len(X))
-        self.tables.update([s.grad(ctx)[:len(uniq)].as_nd_ndarray() for s in self.small],
-                           rows.as_nd_ndarray())
-        return [(loss, logits, yb)]
-
+        grads = []
+        for small in self.small:
+            parts = [small.grad(ctx)[:n] for ctx in self.contexts]
+            total = parts[0]
+            for part in parts[1:]:  # same compact codes on every device: rows align
+                total = total + part.as_in_context(home)
+            grads.append(total.as_nd_ndarray())
+        self.tables.update(grads, rows.as_nd_ndarray())
+        return outs

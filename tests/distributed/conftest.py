@@ -50,3 +50,53 @@ def run_cli(args, timeout=120, cwd=None):
     return subprocess.run([sys.executable, "-m", "deepfm_gluon", *args], env=child_env(), cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=timeout)
+
+
+def _lines(stream, sink):
+    for line in iter(stream.readline, ""):
+        sink.put(line)
+    sink.put(None)
+
+
+def kill_mid_run(launch_args, victim, ready, deadline_s=120):
+    """Run ``deepfm-gluon launch_args``, SIGKILL the role named ``victim``
+    (e.g. 'worker 1') once ``ready(line)`` is true for an output line (or
+    '' every 50 ms); returns (launcher exit code, output, victim pid, seconds
+    from the kill to the launcher's exit)."""
+    import queue  # the kill tests only
+    import re
+    import signal
+    import threading
+    import time
+    launcher = subprocess.Popen([sys.executable, "-m", "deepfm_gluon", *launch_args], env=child_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
+    seen, pid = [], None
+    try:
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.05)
+            except queue.Empty:
+                line = ""
+            assert line is not None, "the job ended before it could be killed:\n" + "".join(seen)
+            seen.append(line)
+            match = re.match(rf"started {victim} \(pid (\d+)\)", line)
+            if match:
+                pid = int(match.group(1))
+            if pid is not None and ready(line):
+                break
+        else:
+            raise AssertionError("training did not get there:\n" + "".join(seen))
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        code = launcher.wait(timeout=60)
+        waited = time.monotonic() - killed
+    finally:
+        if launcher.poll() is None:
+            launcher.terminate()  # the launcher stops its children on SIGTERM
+            launcher.wait(timeout=30)
+    while (line := lines.get(timeout=10)) is not None:
+        seen.append(line)
+    return code, "".join(seen), pid, waited

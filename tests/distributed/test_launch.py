@@ -2,12 +2,7 @@
 processes talking over 127.0.0.1 (a few seconds each on two cores)."""
 import json
 import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 
 from mxnet import npx
@@ -15,7 +10,7 @@ from mxnet import npx
 from deepfm_gluon.experiments.runner import train_model
 from deepfm_gluon.training.config import TrainConfig
 
-from .conftest import child_env, run_cli
+from .conftest import kill_mid_run, run_cli
 
 EPOCHS, BATCH = 3, 512
 
@@ -49,49 +44,14 @@ def test_two_workers_agree_and_match_one_process(dist_data_dir, dist_split, tmp_
     assert abs(last["train_loss"] - single.last()["train_loss"]) < 0.05
 
 
-def _lines(stream, sink):
-    for line in iter(stream.readline, ""):
-        sink.put(line)
-    sink.put(None)
-
-
 def test_a_dead_worker_fails_the_job_quickly(dist_data_dir, tmp_path):
     """Kill worker 1 mid-training: its peer would wait in push/pull forever;
     the launcher must stop everything and name the worker."""
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "deepfm_gluon", "launch", "--workers", "2", "--timeout", "150", "--",
+    code, text, pid, waited = kill_mid_run(
+        ["launch", "--workers", "2", "--timeout", "150", "--",
          *_train_args(dist_data_dir, tmp_path / "m", epochs=10000)],
-        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = queue.Queue()
-    threading.Thread(target=_lines, args=(launcher.stdout, lines), daemon=True).start()
-    seen, pid = [], None
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                continue
-            assert line is not None, "".join(seen)
-            seen.append(line)
-            match = re.match(r"started worker 1 \(pid (\d+)\)", line)
-            if match:
-                pid = int(match.group(1))
-            if line.startswith("[worker 1] fm epoch 1/"):
-                break
-        else:
-            raise AssertionError("training did not start:\n" + "".join(seen))
-        os.kill(pid, signal.SIGKILL)
-        killed = time.monotonic()
-        code = launcher.wait(timeout=60)
-        assert time.monotonic() - killed < 30
-    finally:
-        if launcher.poll() is None:
-            launcher.terminate()  # the launcher stops its children on SIGTERM
-            launcher.wait(timeout=30)
-    while (line := lines.get(timeout=10)) is not None:
-        seen.append(line)
-    text = "".join(seen)
+        "worker 1", lambda line: line.startswith("[worker 1] fm epoch 1/"), deadline_s=90)
+    assert waited < 30
     assert code == 2, text
     assert f"error: worker 1 (pid {pid}) was killed by SIGKILL" in text
     assert "Traceback" not in text

@@ -31,6 +31,7 @@ def test_local_job_roles_and_environment():
         assert role.env["DMLC_NUM_WORKER"] == "2" and role.env["DMLC_NUM_SERVER"] == "1"
         assert role.env["DMLC_ROLE"] == role.kind
     assert job.roles[0].argv == ["/py", "-c", "import mxnet"]
+    assert job.roles[1].argv == ["/py", "-m", "deepfm_gluon.distributed.ps_server"]
     assert job.roles[2].argv == ["/py", "-m", "deepfm_gluon", *TRAIN, "--kvstore", "dist_sync"]
 
 
@@ -113,3 +114,9 @@ def test_a_role_that_cannot_start_is_an_error():
     job = build_job(1, 1, TRAIN, python="/nonexistent/python")
     with pytest.raises(DeepFMError, match="cannot start scheduler"):
         run_job(job, log=lambda line: None, timeout=10)
+
+
+def test_an_ended_ssh_session_is_named_as_such():
+    from deepfm_gluon.distributed.launcher import Host, _describe_exit
+    assert "the ssh session to 10.0.0.3 ended" in _describe_exit(255, Host("root@10.0.0.3", "10.0.0.3"))
+    assert _describe_exit(255) == "exited with code 255"

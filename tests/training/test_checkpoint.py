@@ -39,6 +39,32 @@ def test_resume_in_process_is_bit_exact(small_split, tmp_path):
     assert [r["test_auc"] for r in history.epochs] == [r["test_auc"] for r in history2.epochs]
 
 
+@pytest.mark.parametrize("kind, optimizer, devices", [("deepfm", "adam", None), ("fm", "sgd", None),
+                                                      ("fm", "adam", "cpu:2")])
+def test_sparse_resume_in_process_is_bit_exact(small_split, tmp_path, kind, optimizer, devices):
+    """Lazy Adam's moments and update counts of the tables are in the checkpoint."""
+    config = dataclasses.replace(CONFIG, epochs=3, sparse=True, optimizer=optimizer, devices=devices)
+    full = build_model(kind, small_split.train.field_dims)
+    history = fit(full, kind, small_split.train, small_split.test, config, log=None)
+    fit(build_model(kind, small_split.train.field_dims), kind, small_split.train, small_split.test,
+        dataclasses.replace(config, epochs=1), log=None, checkpoint_dir=str(tmp_path))
+    resumed = build_model(kind, small_split.train.field_dims)
+    history2 = fit(resumed, kind, small_split.train, small_split.test, config, log=None,
+                   checkpoint_dir=str(tmp_path), resume=True)
+    for name, value in params_of(full).items():
+        onp.testing.assert_array_equal(value, params_of(resumed)[name])
+    assert [r["test_auc"] for r in history.epochs] == [r["test_auc"] for r in history2.epochs]
+
+
+def test_sparse_and_dense_checkpoints_do_not_mix(small_split, tmp_path):
+    fit(build_model("fm", small_split.train.field_dims), "fm", small_split.train, small_split.test,
+        dataclasses.replace(CONFIG, epochs=1), log=None, checkpoint_dir=str(tmp_path))
+    with pytest.raises(DeepFMError, match="checkpoint of a dense run; resume it without --sparse"):
+        fit(build_model("fm", small_split.train.field_dims), "fm", small_split.train, small_split.test,
+            dataclasses.replace(CONFIG, epochs=2, sparse=True), log=None,
+            checkpoint_dir=str(tmp_path), resume=True)
+
+
 def test_only_complete_checkpoints_are_latest(small_split, tmp_path):
     net = build_model("fm", small_split.train.field_dims)
     fit(net, "fm", small_split.train, small_split.test, dataclasses.replace(CONFIG, epochs=3), log=None,
@@ -66,8 +92,10 @@ def load_params(path):
     return {k: v.asnumpy() for k, v in mx.nd.load(str(path)).items()}
 
 
-def test_sigkill_mid_training_then_resume_matches_uninterrupted(small_data_dir, tmp_path):
-    common = ["--model", "deepfm", "--data", small_data_dir, "--epochs", "5", "--batch-size", "64", "--seed", "3"]
+@pytest.mark.parametrize("extra", [[], ["--sparse"]], ids=["dense", "sparse"])
+def test_sigkill_mid_training_then_resume_matches_uninterrupted(small_data_dir, tmp_path, extra):
+    common = ["--model", "deepfm", "--data", small_data_dir, "--epochs", "5", "--batch-size", "64", "--seed", "3",
+              *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(cli(*common, "--out", str(tmp_path / "full"), cwd=tmp_path), check=True, env=env,
                    capture_output=True, timeout=300)

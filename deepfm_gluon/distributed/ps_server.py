@@ -1,0 +1,105 @@
+"""A kvstore server (or scheduler) that can unpickle RoutedOptimizer and
+answers extra commands: ``python -m deepfm_gluon.distributed.ps_server``.
+
+MXNet's server passes only command head 0 to the Python controller, on its
+main thread and in order with the updates; unknown heads are dropped
+silently. So the extra commands ride on head 0 with a body that is not a
+pickle (apache/mxnet#15919: Trainer.set_learning_rate never reaches servers):
+
+  "DFM SET_LR 0.01"   the servers' learning rate, states kept
+  "DFM STATS"         print the rows pushed per table key
+  "DFM SAVE DIR"      write this server's tables' optimizer states and update counts
+  "DFM LOAD DIR"      put them back (the weights come back through kv.init)
+
+``import mxnet`` runs the server inside the import when DMLC_ROLE=server, so
+the role is hidden during the import and restored after.
+"""
+import os
+import sys
+
+MARK = "DFM "
+
+
+def _import_mxnet_quietly():
+    role = os.environ.get("DMLC_ROLE")
+    os.environ["DMLC_ROLE"] = "worker"   # keep `import mxnet` from running the role
+    import mxnet  # not at module start-up: with DMLC_ROLE=server the import itself would start serving
+    os.environ["DMLC_ROLE"] = role or ""
+    return mxnet
+
+
+def serve():
+    """Run this process's DMLC_ROLE (server or scheduler) until the job ends."""
+    mx = _import_mxnet_quietly()
+    from mxnet.kvstore import kvstore_server  # after the start-up guard above: mxnet imported role-less
+
+    class Server(kvstore_server.KVStoreServer):
+        def _controller(self):
+            base = super()._controller()
+
+            def controller(cmd_id, cmd_body, _):
+                body = cmd_body.decode() if isinstance(cmd_body, bytes) else cmd_body
+                if cmd_id != 0 or not body.startswith(MARK):
+                    return base(cmd_id, cmd_body, _)
+                what, _, arg = body[len(MARK):].partition(" ")
+                optimizer = self.kvstore._updater.optimizer
+                if what == "SET_LR":
+                    optimizer.set_learning_rate(float(arg))
+                elif what == "STATS":
+                    print(f"server {self.kvstore.rank}: rows pushed {optimizer.rows_pushed}", flush=True)
+                elif what == "SAVE":
+                    save_states(self.kvstore.rank, self.kvstore._updater, arg)
+                elif what == "LOAD":
+                    load_states(self.kvstore.rank, self.kvstore._updater, arg)
+            return controller
+
+    if os.environ.get("DMLC_ROLE") == "server":
+        Server(mx.kv.create("dist")).run()
+    else:
+        kvstore_server._init_kvstore_server_module()
+
+
+def save_states(rank, updater, folder):
+    """This server's table optimizer states (its slice of each table's rows)
+    and update counts, as .npy files and JSON: nothing pickled."""
+    import json
+    import numpy as np  # server-side commands only: not needed at start-up
+    os.makedirs(folder, exist_ok=True)
+    table = updater.optimizer.table
+    counts = {}
+    for key in sorted(updater.optimizer.table_keys):
+        state = updater.states.get(key)
+        parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
+        for j, part in enumerate(parts):
+            np.save(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"), part.asnumpy())
+        counts[str(key)] = {"parts": len(parts), "count": table._index_update_count.get(key)}
+    with open(os.path.join(folder, f"server{rank}.json"), "w") as f:
+        json.dump({"keys": counts, "num_update": table.num_update}, f)
+
+
+def load_states(rank, updater, folder):
+    """Put back ``save_states``'s files. Lazy Adam's states on a row_sparse
+    store must hold every row (a partial row set crashes the server)."""
+    import json
+    import mxnet as mx  # imported at start-up by serve() with the role hidden; named here
+    import numpy as np  # server-side commands only: not needed at start-up
+    with open(os.path.join(folder, f"server{rank}.json")) as f:
+        meta = json.load(f)
+    table = updater.optimizer.table
+    for key_text, entry in meta["keys"].items():
+        key = int(key_text)
+        parts = []
+        for j in range(entry["parts"]):
+            a = np.load(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"))
+            parts.append(mx.nd.sparse.row_sparse_array(
+                (mx.nd.array(a), mx.nd.arange(len(a), dtype="int64")), shape=a.shape))
+        if parts:
+            updater.states[key] = tuple(parts) if len(parts) > 1 else parts[0]
+            updater.states_synced[key] = True
+        if entry["count"] is not None:
+            table._index_update_count[key] = entry["count"]
+    table.num_update = meta["num_update"]
+
+
+if __name__ == "__main__":
+    sys.exit(serve())
