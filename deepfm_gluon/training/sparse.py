@@ -36,6 +36,7 @@ from ..errors import DeepFMError
 from ..models import LogitView
 from .config import RunSpec
 from .loop import Fitter
+from .regularization import add_embedding_l2_compact
 
 TABLES = ("embedding", "fc")
 
@@ -114,7 +115,10 @@ class SparseFitter(Fitter):
             loss = self.loss(logits, yb)
         loss.backward()
         self.trainer.step(len(X))
-        self.tables.update([s.grad(ctx)[:len(uniq)].as_nd_ndarray() for s in self.small],
-                           rows.as_nd_ndarray())
+        grads = [s.grad(ctx)[:len(uniq)] for s in self.small]
+        if self.config.embedding_l2:  # lazily, on the rows this batch touches
+            grads = add_embedding_l2_compact(grads, [s.data(ctx)[:len(uniq)] for s in self.small],
+                                             self.config.embedding_l2, len(X))
+        self.tables.update([g.as_nd_ndarray() for g in grads], rows.as_nd_ndarray())
         return [(loss, logits, yb)]
 
