@@ -5,21 +5,25 @@ from ..errors import DeepFMError
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, is_dist_kvstore
-from .common import load_data, train_config
+from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
+                     wants_validation)
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
-                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore")
+                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
+                "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation", "split",
+                "split_seed")
 SPARSE_NOTE = ("note: --sparse training writes no per-epoch checkpoints (its embedding optimizer "
                "states live outside the Trainer); the final model is saved as usual")
 
 
 def model_overrides(args):
-    overrides = {"num_factors": args.num_factors}
-    if args.mlp_dims is not None:
-        try:
-            overrides["mlp_dims"] = [int(d) for d in args.mlp_dims.split(",") if d.strip()]
-        except ValueError:
-            raise DeepFMError(f"--mlp-dims {args.mlp_dims!r}: expected integers like 30,20,10") from None
+    """Model keyword arguments: the preset's, with --num-factors/--mlp-dims/--dropout on top."""
+    preset = resolve_preset(args)
+    overrides = preset_model_overrides(preset, args.model)
+    if args.model != "deepfm" and getattr(args, "explicit_dropout", False):
+        overrides["drop_rate"] = preset.drop_rate  # RunSpec.validate names the mistake
+    if args.model != "deepfm" and getattr(args, "explicit_mlp_dims", False):
+        overrides["mlp_dims"] = list(preset.mlp_dims)
     return overrides
 
 
@@ -47,22 +51,30 @@ def apply_resume(args):
         if name in saved:
             setattr(args, name, saved[name])
     args.out = args.resume
+    args.resolved_preset = None  # resolve again from the saved values
 
 
 def run(args):
+    args.explicit_dropout, args.explicit_mlp_dims = args.dropout is not None, args.mlp_dims is not None
     if args.resume:
         run_spec_from_args(args)  # e.g. --resume with --no-checkpoints: fail before reading
         apply_resume(args)
     notes = []
     spec = run_spec_from_args(args, note=notes.append)
     split = load_data(args)
+    if wants_validation(args):
+        split = add_validation(split, args)
     for line in notes:
         print(line)
     run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
+    run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
     _, history, seconds = run_spec(spec, split, run_args=run_args)
+    last = history.chosen or history.last()
+    which = (f"epoch {last['epoch']} of {last['epochs_run']} (best validation {last['monitor']}; "
+             f"its weights were restored and saved)" if history.chosen else "final epoch")
+    print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s, {which}: test AUC "
+          f"{last['test_auc']:.4f}, test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     last = history.last()
-    print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
-          f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     if spec.config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")
