@@ -32,6 +32,6 @@ def run_sweep(args):
     split = load_data(args)
     seeds = list(range(args.seed, args.seed + args.seeds))
     rows = sweep(split, config, args.what, seeds, args.out, log=print)
-    print(format_table(rows, ("group", "variant", "test AUC", "best-epoch AUC", "test logloss", "test acc", "seconds")))
+    print(format_table(rows, ("group", "variant", "test AUC", "peak test AUC (hindsight)", "test logloss", "test acc", "seconds")))
     print(f"plot: {os.path.join(args.out, 'sweep.png')}")
     return 0

@@ -155,6 +155,7 @@ def add_compare(subparsers):
     add_data_args(p)
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
+    p.add_argument("--json", action="store_true", help="print both protocols' rows as JSON")
     p.set_defaults(handler="compare_cmd:run")
 
 

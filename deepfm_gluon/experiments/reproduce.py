@@ -138,9 +138,11 @@ def render_report(split, config, runs, verdict, compat=None):
              f"- mean difference {verdict['auc_diff_mean']:+.4f} (std {verdict['auc_diff_std']:.4f}), "
              f"DeepFM ahead in {verdict['deepfm_wins']} of {verdict['seeds']} seeds, "
              f"paired t-test p = {verdict['paired_t_p']:.3g}",
-             f"- epochs to reach test AUC {verdict['target_auc']:.4f} (median over seeds): "
+             f"- descriptive only, read off the test curves after training (they choose no epoch "
+             f"or model): epochs to reach test AUC {verdict['target_auc']:.4f} (median over seeds): "
              f"FM {verdict['median_epochs_to_target']['fm']}, DeepFM {verdict['median_epochs_to_target']['deepfm']}",
-             f"- best mean test AUC at any epoch: FM {verdict['fm_peak_mean_auc']:.4f}, "
+             f"- hindsight peak of the mean test AUC curve (not a result: picking it would be "
+             f"choosing an epoch by the test set): FM {verdict['fm_peak_mean_auc']:.4f}, "
              f"DeepFM {verdict['deepfm_peak_mean_auc']:.4f}", "",
              "## The chapter's claims", ""]
     for claim, held in verdict["claims"].items():
