@@ -70,8 +70,11 @@ def run(args):
     run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
     _, history, seconds = run_spec(spec, split, run_args=run_args)
     last = history.chosen or history.last()
-    which = (f"epoch {last['epoch']} of {last['epochs_run']} (best validation {last['monitor']}; "
-             f"its weights were restored and saved)" if history.chosen else "final epoch")
+    which = "final epoch"
+    if history.chosen:
+        which = (f"epoch {last['epoch']} of {last['epochs_run']} (best validation {last['monitor']}; "
+                 "its weights were restored and saved)" if last["epoch"] else
+                 f"the base-rate predictor (no epoch of {last['epochs_run']} beat it on validation)")
     print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s, {which}: test AUC "
           f"{last['test_auc']:.4f}, test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
     last = history.last()

@@ -6,6 +6,7 @@ The caller chooses the fitter (experiments/runner.py: dense ``Fitter``,
 dense or the sparse fitter from ``config.sparse``.
 """
 from ..errors import DeepFMError
+from .base_rate import base_rate, base_rate_logloss, become_base_rate_predictor
 from .checkpoint import restore_checkpoint, save_checkpoint
 from .config import RunSpec
 from .early_stopping import BestWeights, EarlyStopping
@@ -23,7 +24,10 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
     ``config.early_stop`` = P, training stops after P epochs without a better
     validation ``config.monitor``, the best epoch's parameters are loaded back
     into the net, and ``history.chosen`` holds that epoch and the restored
-    net's test metrics. With ``checkpoint_dir``, a checkpoint is written after
+    net's test metrics. Only epochs whose validation logloss beats the
+    base-rate predictor's (training click rate for every line) are eligible;
+    if none is, the net becomes that predictor (training/base_rate.py) and
+    ``history.chosen['epoch']`` is 0. With ``checkpoint_dir``, a checkpoint is written after
     every epoch (``run_args``, a JSON-ready dict, go into it) and the best
     weights live there too, so ``resume=True`` continues with them.
     ``on_epoch(fitter, record)`` runs after each epoch; ``log(line)`` gets one
@@ -38,6 +42,8 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
     if resume and log is not None:
         log(f"resumed from {checkpoint_dir} after epoch {done}")
     stopper, best = None, BestWeights(fitter.net, checkpoint_dir)
+    rate = base_rate(train.labels)
+    floor = base_rate_logloss(rate, validation.labels) if validation is not None else None
     if config.early_stop is not None:
         saved = fitter.history.early_stopping
         stopper = (EarlyStopping.from_state(saved) if saved else
@@ -50,7 +56,8 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
             score_validation(fitter, validation, record, log)
         if stopper is not None:
             previous = stopper.best_epoch
-            if stopper.update(epoch, record[f"val_{config.monitor}"]):
+            eligible = record["val_logloss"] < floor
+            if stopper.update(epoch, record[f"val_{config.monitor}"], eligible):
                 best.save(epoch, previous)
             fitter.history.early_stopping = stopper.state()
         if checkpoint_dir is not None:
@@ -58,8 +65,8 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
             save_checkpoint(checkpoint_dir, fitter, batches, run_args)
         if on_epoch is not None:
             on_epoch(fitter, record)
-    if stopper is not None and stopper.best_epoch is not None:
-        restore_best(fitter, stopper, best, test, log)
+    if stopper is not None:
+        restore_best(fitter, stopper, best, test, log, rate, floor)
     return fitter.history
 
 
@@ -73,18 +80,30 @@ def score_validation(fitter, validation, record, log=None):
             f"validation logloss {scores['logloss']:.4f}")
 
 
-def restore_best(fitter, stopper, best, test, log=None):
-    """Load the best validation epoch's parameters into the net and score
-    them once on ``test``: ``history.chosen``."""
-    best.restore(stopper.best_epoch, fitter.contexts)
+def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
+    """Load the best eligible validation epoch's parameters into the net (or,
+    with none, make it the base-rate predictor) and score it once on
+    ``test``: ``history.chosen``."""
+    if stopper.best_epoch is None:
+        become_base_rate_predictor(fitter.net, rate)
+        chosen = {"val_auc": 0.5, "val_logloss": floor}
+    else:
+        best.restore(stopper.best_epoch, fitter.contexts)
+        chosen = next(r for r in fitter.history.epochs if r["epoch"] == stopper.best_epoch)
     scores = evaluate(fitter.logit_net, test.features, test.labels, fitter.contexts[0],
                       fitter.config.eval_batch_size)
-    chosen = next(r for r in fitter.history.epochs if r["epoch"] == stopper.best_epoch)
-    fitter.history.chosen = {"epoch": stopper.best_epoch, "monitor": stopper.monitor,
+    fitter.history.chosen = {"epoch": stopper.best_epoch or 0, "monitor": stopper.monitor,
                              "epochs_run": len(fitter.history.epochs),
                              "val_auc": chosen["val_auc"], "val_logloss": chosen["val_logloss"],
+                             "base_rate": rate, "base_rate_val_logloss": floor,
                              "test_auc": scores["auc"], "test_logloss": scores["logloss"],
                              "test_acc": scores["acc"]}
+    if stopper.best_epoch is None:
+        if log is not None:
+            log(f"{fitter.kind}: warning: no epoch's validation logloss beat the base rate's "
+                f"({floor:.4f}); the saved model predicts the training click rate {rate:.4f} for "
+                "every line (try a lower --lr or --preset bars)")
+        return
     if log is not None:
         log(f"{fitter.kind}: early stopping restored epoch {stopper.best_epoch} "
             f"(best validation {stopper.monitor} {stopper.best_value:.4f}); its test AUC "

@@ -29,9 +29,11 @@ class EarlyStopping:
             return bool(np.isfinite(value))
         return value > self.best_value if MONITORS[self.monitor] == "max" else value < self.best_value
 
-    def update(self, epoch, value):
-        """Record ``epoch``'s validation ``value``; True if it is the new best."""
-        if self.improves(value):
+    def update(self, epoch, value, eligible=True):
+        """Record ``epoch``'s validation ``value``; True if it is the new best.
+        An epoch that is not ``eligible`` (e.g. worse than the base rate)
+        counts as no improvement."""
+        if eligible and self.improves(value):
             self.best_epoch, self.best_value, self.wait = int(epoch), float(value), 0
             return True
         self.wait += 1
