@@ -9,7 +9,7 @@ import pytest
 
 from deepfm_gluon.cli.main import main
 from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
-from deepfm_gluon.data.sources import load_split
+from deepfm_gluon.data.sources import load_split, with_validation
 from deepfm_gluon.models import LogitView
 from deepfm_gluon.serving.model_dir import load_model_dir
 from deepfm_gluon.training.loop import evaluate
@@ -37,11 +37,11 @@ def test_early_stopped_model_beats_the_base_rate(weak_file, tmp_path, capsys, pr
                  "--no-checkpoints", "--out", str(out)])
     assert code == 0, capsys.readouterr().out
     history = json.loads((out / "history.json").read_text())
-    split = load_split(f"criteo:{weak_file}", data_dir=data_dir)
+    split = with_validation(load_split(f"criteo:{weak_file}", data_dir=data_dir))  # the lines it trained on
     net, _, _ = load_model_dir(str(out))
     saved = evaluate(LogitView(net), np.asarray(split.test.features), np.asarray(split.test.labels), mx.cpu())
     assert saved["logloss"] == pytest.approx(history["chosen"]["test_logloss"], abs=1e-6)
-    assert saved["logloss"] <= base_rate_logloss(split.train.labels, split.test.labels)
+    assert saved["logloss"] <= base_rate_logloss(split.train.labels, split.test.labels) + 1e-6  # float32
     if preset == "bars":  # BARS's settings learn the weak signal
         assert saved["auc"] > 0.55 and history["chosen"]["epoch"] >= 1
     else:  # the book's rates overfit at once here: no epoch beat the base rate on validation
