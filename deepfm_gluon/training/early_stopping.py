@@ -15,28 +15,34 @@ MONITORS = {"auc": "max", "logloss": "min"}
 
 class EarlyStopping:
     """Track ``monitor`` ('auc': higher is better, 'logloss': lower is better)
-    on validation; ``update(epoch, value)`` returns True when ``epoch`` is the
-    new best; ``should_stop`` after ``patience`` epochs without improvement."""
+    on validation. Stopping is FuxiCTR's rule: ``should_stop`` after
+    ``patience`` epochs without a better value. Choosing is restricted to
+    eligible epochs (the driver's rule: validation logloss better than the
+    base rate's): ``best_epoch`` is the best eligible one (None if none), and
+    ``update(epoch, value, eligible)`` returns True when ``epoch`` becomes it."""
 
-    def __init__(self, patience, monitor="auc", best_epoch=None, best_value=None, wait=0):
+    def __init__(self, patience, monitor="auc", best_epoch=None, best_value=None, wait=0,
+                 peak_value=None):
         if monitor not in MONITORS:
             raise ValueError(f"monitor {monitor!r}: expected one of {sorted(MONITORS)}")
         self.patience, self.monitor = int(patience), monitor
         self.best_epoch, self.best_value, self.wait = best_epoch, best_value, wait
+        self.peak_value = peak_value  # best value of any epoch: what patience counts from
 
-    def improves(self, value):
-        if self.best_value is None:
+    def better(self, value, than):
+        if than is None:
             return bool(np.isfinite(value))
-        return value > self.best_value if MONITORS[self.monitor] == "max" else value < self.best_value
+        return value > than if MONITORS[self.monitor] == "max" else value < than
 
     def update(self, epoch, value, eligible=True):
-        """Record ``epoch``'s validation ``value``; True if it is the new best.
-        An epoch that is not ``eligible`` (e.g. worse than the base rate)
-        counts as no improvement."""
-        if eligible and self.improves(value):
-            self.best_epoch, self.best_value, self.wait = int(epoch), float(value), 0
+        """Record ``epoch``'s validation ``value``; True if it is the new chosen best."""
+        if self.better(value, self.peak_value):
+            self.peak_value, self.wait = float(value), 0
+        else:
+            self.wait += 1
+        if eligible and self.better(value, self.best_value):
+            self.best_epoch, self.best_value = int(epoch), float(value)
             return True
-        self.wait += 1
         return False
 
     @property
@@ -45,7 +51,7 @@ class EarlyStopping:
 
     def state(self):
         return {"patience": self.patience, "monitor": self.monitor, "best_epoch": self.best_epoch,
-                "best_value": self.best_value, "wait": self.wait}
+                "best_value": self.best_value, "wait": self.wait, "peak_value": self.peak_value}
 
     @classmethod
     def from_state(cls, state):

@@ -122,3 +122,10 @@ def test_embedding_l2_one_sgd_step_matches_numpy(fitter_class):
         expected = np.zeros_like(start[name])
         expected[touched] = -lr * l2 * start[name][touched]  # the numpy oracle
         np.testing.assert_allclose(after[l2][name] - after[0.0][name], expected, atol=2e-6, err_msg=name)
+
+
+def test_ineligible_epochs_count_for_patience_but_are_never_chosen():
+    stopper = EarlyStopping(2, "auc")
+    assert not stopper.update(1, 0.60, eligible=False)
+    assert stopper.update(2, 0.58) and stopper.best_epoch == 2 and stopper.wait == 1
+    assert not stopper.update(3, 0.59) and stopper.should_stop  # 0.60 was the peak
