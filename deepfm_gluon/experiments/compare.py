@@ -30,11 +30,13 @@ def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm
     DataSplit with a validation part). ``model_overrides``: {kind: kwargs}.
 
     Returns (rows, runs): one dict per kind with the BOTH_COLUMNS keys, and
-    {protocol: {kind: History}}. With ``out_dir``: compare.json (both) there."""
+    {protocol: {kind: History}}. With ``out_dir``: compare.json (both) and
+    compare.png there, and book/KIND and early-stop/KIND model directories."""
+    sub = (lambda name: os.path.join(out_dir, name)) if out_dir else (lambda name: None)
     book_rows, book = compare_models(split, dataclasses.replace(config, early_stop=None), kinds,
-                                     log=log, model_overrides=model_overrides)
+                                     out_dir=sub("book"), log=log, model_overrides=model_overrides)
     early_config = dataclasses.replace(config, early_stop=patience)
-    early_rows, early = compare_models(validated, early_config, kinds, log=log,
+    early_rows, early = compare_models(validated, early_config, kinds, out_dir=sub("early-stop"), log=log,
                                        model_overrides=model_overrides)
     rows = []
     for kind, b, e in zip(kinds, book_rows, early_rows):

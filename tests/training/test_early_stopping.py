@@ -128,4 +128,4 @@ def test_ineligible_epochs_count_for_patience_but_are_never_chosen():
     stopper = EarlyStopping(2, "auc")
     assert not stopper.update(1, 0.60, eligible=False)
     assert stopper.update(2, 0.58) and stopper.best_epoch == 2 and stopper.wait == 1
-    assert not stopper.update(3, 0.59) and stopper.should_stop  # 0.60 was the peak
+    assert stopper.update(3, 0.59) and stopper.best_epoch == 3 and stopper.should_stop  # 0.60 was the peak
