@@ -48,7 +48,7 @@ def run_sweep(split, config, what="all", seeds=(0,), out_dir=None, log=None):
         for seed in seeds:
             _, history, seconds = train_model(kind, split, dataclasses.replace(config, seed=seed, lr=None),
                                               model_overrides=overrides, log=None)
-            finals.append((history.last(), seconds))
+            finals.append((dict(history.last(), **(history.chosen or {})), seconds))  # early stop: restored
             curves.setdefault((group, label), []).append([r["test_auc"] for r in history.epochs])
         row = {"group": group, "variant": label,
                "test AUC": float(np.mean([f["test_auc"] for f, _ in finals])),

@@ -86,7 +86,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
     ``test``: ``history.chosen``."""
     if stopper.best_epoch is None:
         become_base_rate_predictor(fitter.net, rate)
-        chosen = {"val_auc": 0.5, "val_logloss": floor}
+        chosen = {"val_auc": 0.5, "val_logloss": floor, "train_loss": float("nan")}
     else:
         best.restore(stopper.best_epoch, fitter.contexts)
         chosen = next(r for r in fitter.history.epochs if r["epoch"] == stopper.best_epoch)
@@ -95,7 +95,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
     fitter.history.chosen = {"epoch": stopper.best_epoch or 0, "monitor": stopper.monitor,
                              "epochs_run": len(fitter.history.epochs),
                              "val_auc": chosen["val_auc"], "val_logloss": chosen["val_logloss"],
-                             "base_rate": rate, "base_rate_val_logloss": floor,
+                             "train_loss": chosen["train_loss"], "base_rate": rate, "base_rate_val_logloss": floor,
                              "test_auc": scores["auc"], "test_logloss": scores["logloss"],
                              "test_acc": scores["acc"]}
     if stopper.best_epoch is None:
