@@ -27,7 +27,7 @@ def run(args):
         return 0
     print(f"\nFM vs DeepFM on {split.name}, --preset {preset.name}, {mode} mode.")
     print(f"book: all {len(split.train)} training lines, {config.epochs} epochs, final epoch's test metrics.")
-    print(f"early-stop: {len(validated.train)} training lines, validation {validated.protocol}; "
+    print(f"early-stop: {len(validated.train)} training lines ({validated.protocol}); "
           f"stopped after {patience} epochs without a better validation {config.monitor}; test "
           "metrics of the restored best-validation epoch.")
     print(format_table(rows, BOTH_COLUMNS))
