@@ -48,24 +48,21 @@ def add_data_args(parser):
                         help="stop at the first malformed line instead of counting and skipping it")
 
 
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+def float_in(ok, expected):
+    """An argparse type: a float for which ``ok(value)`` holds, else "expected ``expected``"."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def share(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a share in (0, 1), got {text!r}")
-    return value
+non_negative_float = float_in(lambda v: v >= 0, "a number >= 0")
+share = float_in(lambda v: 0 < v < 1, "a share in (0, 1)")
 
 
 def add_protocol_args(parser):

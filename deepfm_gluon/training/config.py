@@ -90,14 +90,22 @@ PRESETS = {
 }
 
 
+def stopping_problem(monitor, early_stop, embedding_l2):
+    """The first impossible early-stopping or L2 value, as one sentence; None if none."""
+    if monitor not in MONITORS:
+        return f"--monitor {monitor}: expected one of {', '.join(MONITORS)}"
+    if early_stop is not None and early_stop < 1:
+        return f"--early-stop {early_stop}: expected a positive number of epochs"
+    if embedding_l2 < 0:
+        return f"--embedding-l2 {embedding_l2}: expected a number >= 0"
+    return None
+
+
 def preset_problem(preset):
     """The first impossible value of a Preset, as one sentence; None if none."""
-    if preset.monitor not in MONITORS:
-        return f"monitor {preset.monitor!r}: expected one of {', '.join(MONITORS)}"
-    if preset.early_stop is not None and preset.early_stop < 1:
-        return f"early stopping patience {preset.early_stop}: expected a positive integer"
-    if preset.embedding_l2 < 0:
-        return f"--embedding-l2 {preset.embedding_l2}: expected a number >= 0"
+    problem = stopping_problem(preset.monitor, preset.early_stop, preset.embedding_l2)
+    if problem:
+        return problem
     if preset.drop_rate is not None and not 0 <= preset.drop_rate < 1:
         return f"--dropout {preset.drop_rate}: expected a number in [0, 1)"
     if preset.epochs < 1 or preset.batch_size < 1:
@@ -159,12 +167,8 @@ class RunSpec:
         config = self.config
         if self.preset is not None and preset_problem(self.preset):
             return f"--preset {self.preset.name}: {preset_problem(self.preset)}"
-        if config.monitor not in MONITORS:
-            return f"--monitor {config.monitor}: expected one of {', '.join(MONITORS)}"
-        if config.early_stop is not None and config.early_stop < 1:
-            return f"--early-stop {config.early_stop}: expected a positive number of epochs"
-        if config.embedding_l2 < 0:
-            return f"--embedding-l2 {config.embedding_l2}: expected a number >= 0"
+        if stopping_problem(config.monitor, config.early_stop, config.embedding_l2):
+            return stopping_problem(config.monitor, config.early_stop, config.embedding_l2)
         if config.embedding_l2 and config.book_compat:
             return "--embedding-l2 does not combine with --book-compat (the book has no regularisation)"
         if self.model_overrides.get("drop_rate") is not None and self.model != "deepfm":
