@@ -1,7 +1,6 @@
 """What several commands do with their parsed flags: configs, data, checks."""
-import os
-
 import dataclasses
+import os
 
 from ..data.sources import load_split, with_validation
 from ..errors import DeepFMError
