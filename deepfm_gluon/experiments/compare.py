@@ -60,14 +60,14 @@ def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm
 
 def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=print, model_overrides=None):
     """Train each kind ('fm', 'deepfm') on ``split`` (a DataSplit) with its
-    book hyperparameters and ``config`` (a TrainConfig; its lr is ignored).
+    book hyperparameters and ``config`` (a TrainConfig; lr None means each kind's book rate).
 
     Returns (rows, histories): one dict per kind with the COLUMNS keys, and
     {kind: History}. With ``out_dir``: compare.png, compare.json and a model
     directory per kind there."""
     rows, histories = [], {}
     for kind in kinds:
-        kind_config = dataclasses.replace(config, lr=None)
+        kind_config = config  # lr None: each kind's book rate; a preset's rate (bars 1e-3) applies to both
         sub = os.path.join(out_dir, kind) if out_dir else None
         _, history, seconds = train_model(kind, split, kind_config, out_dir=sub, log=log,
                                           model_overrides=(model_overrides or {}).get(kind))

@@ -46,7 +46,7 @@ def run_seeds(split, config, seeds, log=None):
     histories = {kind: [] for kind in KINDS}
     for seed in seeds:
         for kind in KINDS:
-            seed_config = dataclasses.replace(config, seed=seed, lr=None)
+            seed_config = dataclasses.replace(config, seed=seed)  # lr None: the book rate per kind
             _, history, _ = train_model(kind, split, seed_config, log=log)
             histories[kind].append(history)
             if log:

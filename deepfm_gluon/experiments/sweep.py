@@ -46,7 +46,7 @@ def run_sweep(split, config, what="all", seeds=(0,), out_dir=None, log=None):
     for group, label, kind, overrides in sweep_variants(what):
         finals = []
         for seed in seeds:
-            _, history, seconds = train_model(kind, split, dataclasses.replace(config, seed=seed, lr=None),
+            _, history, seconds = train_model(kind, split, dataclasses.replace(config, seed=seed),
                                               model_overrides=overrides, log=None)
             finals.append((dict(history.last(), **(history.chosen or {})), seconds))  # early stop: restored
             curves.setdefault((group, label), []).append([r["test_auc"] for r in history.epochs])
