@@ -28,7 +28,7 @@ class DataSplit:
     train: CTRData
     test: CTRData
     validation: Optional[CTRData] = None
-    protocol: str = "book (no validation)"
+    protocol: str = "no validation split"
 
     def describe(self):
         middle = f" / {len(self.validation)} validation" if self.validation is not None else ""
