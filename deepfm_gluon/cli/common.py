@@ -1,18 +1,84 @@
 """What several commands do with their parsed flags: configs, data, checks."""
+import dataclasses
 import os
 
-from ..data.sources import load_split
+from ..data.sources import load_split, with_validation
 from ..errors import DeepFMError
-from ..training.config import TrainConfig
+from ..training.config import PRESETS, TrainConfig, preset_problem
+
+BARS_NOTE = ("note: criteo: data defaults to --preset bars (BARS Criteo_x1 settings, early stopping "
+             "on validation AUC); pass --preset book for the chapter's settings")
+# flag name -> Preset field
+PRESET_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "num_factors": "num_factors",
+                "mlp_dims": "mlp_dims", "dropout": "drop_rate", "embedding_l2": "embedding_l2",
+                "early_stop": "early_stop", "monitor": "monitor"}
+
+
+def parse_mlp_dims(text):
+    if text is None or isinstance(text, (list, tuple)):
+        return text
+    try:
+        return tuple(int(d) for d in text.split(",") if d.strip())
+    except ValueError:
+        raise DeepFMError(f"--mlp-dims {text!r}: expected integers like 30,20,10") from None
+
+
+def resolve_preset(args, note=print):
+    """The Preset the flags describe: --preset (default: book, or bars for
+    criteo: data, said in one ``note`` line) with every flag given on top;
+    checked by ``preset_problem``. Fills the flags left at None in ``args``."""
+    if getattr(args, "resolved_preset", None) is not None:
+        return args.resolved_preset
+    name = getattr(args, "preset", None)
+    if name is None:
+        name = "bars" if str(getattr(args, "data", "")).startswith("criteo:") else "book"
+        if name == "bars":
+            note(BARS_NOTE)
+    given = {field: getattr(args, flag, None) for flag, field in PRESET_FLAGS.items()}
+    given["mlp_dims"] = parse_mlp_dims(given["mlp_dims"])
+    preset = dataclasses.replace(PRESETS[name], **{k: v for k, v in given.items() if v is not None})
+    problem = preset_problem(preset)
+    if problem:
+        raise DeepFMError(f"--preset {name}: {problem}")
+    for flag, field in PRESET_FLAGS.items():
+        setattr(args, flag, getattr(preset, field))
+    args.preset, args.resolved_preset = name, preset
+    return preset
+
+
+def preset_model_overrides(preset, kind):
+    """Model keyword arguments of ``preset`` for ``kind`` (None: the book's)."""
+    overrides = {"num_factors": preset.num_factors}
+    if kind == "deepfm":
+        overrides["mlp_dims"] = list(preset.mlp_dims) if preset.mlp_dims is not None else None
+        overrides["drop_rate"] = preset.drop_rate
+    return {k: v for k, v in overrides.items() if v is not None}
 
 
 def train_config(args):
-    """The TrainConfig that the shared training flags describe."""
-    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+    """The TrainConfig that the shared training flags (after the preset) describe."""
+    preset = resolve_preset(args)
+    return TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size, lr=preset.lr, seed=args.seed,
                        book_compat=args.book_compat, devices=args.devices,
                        progress=not args.no_progress and os.isatty(2),
-                       sparse=getattr(args, "sparse", False),
-                       optimizer=getattr(args, "optimizer", None) or "adam")
+                       sparse=getattr(args, "sparse", False), early_stop=preset.early_stop,
+                       optimizer=getattr(args, "optimizer", None) or "adam",
+                       monitor=preset.monitor, embedding_l2=preset.embedding_l2)
+
+
+def wants_validation(args):
+    """A validation split is cut for --early-stop (flag or preset), --validation or --split random."""
+    return (getattr(args, "early_stop", None) is not None or getattr(args, "validation", None) is not None
+            or getattr(args, "split", "time") == "random")
+
+
+def add_validation(split, args):
+    """``split`` with the validation part the flags ask for (data/validation.py)."""
+    share = getattr(args, "validation", None) or 0.1
+    seed = args.split_seed if getattr(args, "split", "time") == "random" else args.seed
+    split = with_validation(split, share, getattr(args, "split", "time"), seed)
+    print(split.describe())
+    return split
 
 
 def criteo_options(args):

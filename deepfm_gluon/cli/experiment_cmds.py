@@ -1,11 +1,12 @@
 """`deepfm-gluon reproduce` and `sweep`: the chapter's experiment and exercises."""
+import dataclasses
 import os
 
 from ..experiments.compare import format_table
 from ..experiments.reproduce import reproduce
 from ..experiments.sweep import run_sweep as sweep
 from ..training.config import RunSpec
-from .common import load_data, reject_lr, train_config
+from .common import add_validation, load_data, reject_lr, train_config, wants_validation
 
 
 def checked_config(args):
@@ -19,8 +20,10 @@ def run_reproduce(args):
     config = checked_config(args)
     split = load_data(args)
     seeds = list(range(args.seed, args.seed + args.seeds))
-    report, verdict = reproduce(split, config, seeds, args.out,
-                                book_compat=args.book_compat, target_auc=args.target_auc, log=print)
+    validated = add_validation(split, args)  # the early-stopping protocol, judged beside the book's
+    report, verdict = reproduce(split, dataclasses.replace(config, early_stop=None), seeds, args.out,
+                                book_compat=args.book_compat, target_auc=args.target_auc, log=print,
+                                validated=validated, patience=config.early_stop or 2)
     print()
     print(report)
     print(f"report: {os.path.join(args.out, 'report.md')}")
@@ -30,8 +33,10 @@ def run_reproduce(args):
 def run_sweep(args):
     config = checked_config(args)
     split = load_data(args)
+    if wants_validation(args):  # --early-stop: each variant's restored best-validation model
+        split = add_validation(split, args)
     seeds = list(range(args.seed, args.seed + args.seeds))
     rows = sweep(split, config, args.what, seeds, args.out, log=print)
-    print(format_table(rows, ("group", "variant", "test AUC", "best-epoch AUC", "test logloss", "test acc", "seconds")))
+    print(format_table(rows, ("group", "variant", "test AUC", "peak test AUC (hindsight)", "test logloss", "test acc", "seconds")))
     print(f"plot: {os.path.join(args.out, 'sweep.png')}")
     return 0

@@ -6,6 +6,7 @@ import sys
 from ..distributed.launcher import build_job, command_line, parse_host_file, run_job
 from ..distributed.sharding import per_worker_batch
 from ..errors import DeepFMError
+from .common import resolve_preset
 from .parser import build_parser
 
 
@@ -18,7 +19,7 @@ def _train_argv(args):
     if any(a == "--kvstore" or a.startswith("--kvstore=") for a in command):
         raise DeepFMError("set the kvstore with `launch --kvstore`, not in the train command")
     train_args = build_parser().parse_args(command)  # bad train options fail here, not on N workers
-    per_worker_batch(train_args.batch_size, args.workers)
+    per_worker_batch(resolve_preset(train_args, note=lambda line: None).batch_size, args.workers)
     return command
 
 

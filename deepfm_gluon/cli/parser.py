@@ -48,9 +48,59 @@ def add_data_args(parser):
                         help="stop at the first malformed line instead of counting and skipping it")
 
 
-def add_train_args(parser, epochs=30):
-    parser.add_argument("--epochs", type=positive_int, default=epochs)
-    parser.add_argument("--batch-size", type=positive_int, default=2048)
+def float_in(ok, expected):
+    """An argparse type: a float for which ``ok(value)`` holds, else "expected ``expected``"."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
+
+
+non_negative_float = float_in(lambda v: v >= 0, "a number >= 0")
+share = float_in(lambda v: 0 < v < 1, "a share in (0, 1)")
+
+
+def add_protocol_args(parser):
+    """Presets, validation split and early stopping (docs/reproduction.md)."""
+    parser.add_argument("--preset", choices=["book", "bars"], default=None,
+                        help="hyperparameters: 'book' (the chapter's; the default) or 'bars' (BARS "
+                             "Criteo_x1: embedding 10, MLP 400,400,400, dropout 0.1, embedding L2 "
+                             "1e-5, Adam 1e-3, batch 4096, early stopping patience 2 on validation "
+                             "AUC; the default with criteo: data); flags override its values")
+    parser.add_argument("--early-stop", type=positive_int, default=None, metavar="PATIENCE",
+                        help="stop after PATIENCE epochs without a better validation metric and "
+                             "restore the best epoch's weights (cuts a validation split)")
+    parser.add_argument("--monitor", choices=["auc", "logloss"], default=None,
+                        help="validation metric early stopping watches (default auc)")
+    parser.add_argument("--validation", type=share, default=None, metavar="SHARE",
+                        help="cut a validation split: SHARE of the training lines (d2l data, "
+                             "seeded by --seed) or of all lines before the test tail (criteo:); "
+                             "default 0.1 when --early-stop is on")
+    parser.add_argument("--split", choices=["time", "random"], default="time",
+                        help="criteo: only: validation = the lines before the test tail (time, "
+                             "default) or BARS's random 7:2:1 split (random, seed --split-seed)")
+    parser.add_argument("--split-seed", type=int, default=None,
+                        help="seed of --split random (default 2018, as BARS)")
+    parser.add_argument("--embedding-l2", type=non_negative_float, default=None,
+                        help="L2 penalty on the embedding rows a batch touches (default 0)")
+    parser.add_argument("--num-factors", type=positive_int, default=None,
+                        help="embedding size (default: the book's, DeepFM 10, FM 20)")
+    parser.add_argument("--mlp-dims", default=None,
+                        help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
+    parser.add_argument("--dropout", type=non_negative_float, default=None,
+                        help="DeepFM MLP dropout (default 0.1)")
+
+
+def add_train_args(parser, epochs=None):
+    parser.add_argument("--epochs", type=positive_int, default=epochs,
+                        help="epochs (at most, with --early-stop); default: the preset's (book 30)")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help="default: the preset's (book 2048)")
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: the book's, DeepFM 0.01, FM 0.02)")
     parser.add_argument("--seed", type=int, default=0)
@@ -65,6 +115,7 @@ def add_train_args(parser, epochs=30):
     parser.add_argument("--sparse", action="store_true",
                         help="row-sparse embedding updates (lazy Adam): step time independent of "
                              "the vocabulary size; for large data such as Criteo")
+    add_protocol_args(parser)
 
 
 def add_train(subparsers):
@@ -72,10 +123,6 @@ def add_train(subparsers):
     p.add_argument("--model", choices=["deepfm", "fm"], default="deepfm")
     add_data_args(p)
     add_train_args(p)
-    p.add_argument("--num-factors", type=positive_int, default=None,
-                   help="embedding size (default: the book's, DeepFM 10, FM 20)")
-    p.add_argument("--mlp-dims", default=None,
-                   help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
     p.add_argument("--resume", metavar="DIR", default=None,
                    help="continue the run whose --out was DIR from its latest checkpoint "
@@ -110,6 +157,7 @@ def add_compare(subparsers):
     add_data_args(p)
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
+    p.add_argument("--json", action="store_true", help="print both protocols' rows as JSON")
     p.set_defaults(handler="compare_cmd:run")
 
 

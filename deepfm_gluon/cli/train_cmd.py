@@ -1,24 +1,26 @@
 """`deepfm-gluon train`: one model, saved with everything needed to serve it."""
 import os
 
-from ..errors import DeepFMError
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, is_dist_kvstore
-from .common import load_data, train_config
+from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
+                     wants_validation)
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
-                "optimizer")
+                "optimizer", "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation",
+                "split", "split_seed")
 
 
 def model_overrides(args):
-    overrides = {"num_factors": args.num_factors}
-    if args.mlp_dims is not None:
-        try:
-            overrides["mlp_dims"] = [int(d) for d in args.mlp_dims.split(",") if d.strip()]
-        except ValueError:
-            raise DeepFMError(f"--mlp-dims {args.mlp_dims!r}: expected integers like 30,20,10") from None
+    """Model keyword arguments: the preset's, with --num-factors/--mlp-dims/--dropout on top."""
+    preset = resolve_preset(args)
+    overrides = preset_model_overrides(preset, args.model)
+    if args.model != "deepfm" and getattr(args, "explicit_dropout", False):
+        overrides["drop_rate"] = preset.drop_rate  # RunSpec.validate names the mistake
+    if args.model != "deepfm" and getattr(args, "explicit_mlp_dims", False):
+        overrides["mlp_dims"] = list(preset.mlp_dims)
     return overrides
 
 
@@ -44,9 +46,11 @@ def apply_resume(args):
         if name in saved:
             setattr(args, name, saved[name])
     args.out = args.resume
+    args.resolved_preset = None  # resolve again from the saved values
 
 
 def run(args):
+    args.explicit_dropout, args.explicit_mlp_dims = args.dropout is not None, args.mlp_dims is not None
     if args.resume:
         if args.no_checkpoints:  # fail before reading (the other checks need the saved flags)
             RunSpec(resume=True).validate()
@@ -54,16 +58,25 @@ def run(args):
     notes = []
     spec = run_spec_from_args(args, note=notes.append)
     split = load_data(args)
+    if wants_validation(args):
+        split = add_validation(split, args)
     for line in notes:
         print(line)
     run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
+    run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
     _, history, seconds = run_spec(spec, split, run_args=run_args)
-    last = history.last()
+    last = history.chosen or history.last()
     if last.get("test_auc") is None:  # a sparse job's other ranks: only rank 0 evaluates
         print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: train loss {last['train_loss']:.4f}")
     else:
-        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: test AUC {last['test_auc']:.4f}, "
-              f"test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+        which = "final epoch"
+        if history.chosen:
+            which = (f"epoch {last['epoch']} of {last['epochs_run']} (best validation {last['monitor']}; "
+                     "its weights were restored and saved)" if last["epoch"] else
+                     f"the base-rate predictor (no epoch of {last['epochs_run']} beat it on validation)")
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s, {which}: test AUC "
+              f"{last['test_auc']:.4f}, test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+    last = history.last()
     if spec.config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "
               f"test acc {last['book_test_acc']:.3f}")

@@ -8,6 +8,7 @@ the data/criteo package).
 import dataclasses
 import os
 import sys
+from typing import Optional
 
 from ..errors import DeepFMError
 from .ctr_dataset import CTRDataset
@@ -20,15 +21,46 @@ CRITEO_PREFIX = "criteo:"
 
 @dataclasses.dataclass
 class DataSplit:
-    """Encoded train and test sets (``CTRData``) and the ``--data`` value they came from."""
+    """Encoded train, validation (or None: the book's protocol) and test sets
+    (``CTRData``), the ``--data`` value they came from and how validation was cut."""
 
     name: str
     train: CTRData
     test: CTRData
+    validation: Optional[CTRData] = None
+    protocol: str = "no validation split"
 
     def describe(self):
-        return (f"{self.name}: {len(self.train)} train / {len(self.test)} test lines, "
+        middle = f" / {len(self.validation)} validation" if self.validation is not None else ""
+        return (f"{self.name}: {len(self.train)} train{middle} / {len(self.test)} test lines "
+                f"[{self.protocol}], "
                 f"{int(self.train.field_dims.sum())} features in {len(self.train.field_dims)} fields")
+
+
+def with_validation(split, share=0.1, mode="time", seed=0):
+    """``split`` with a validation part (see data/validation.py): for d2l-format
+    data a ``seed``-ed ``share`` of the training lines; for criteo: data the lines
+    just before the test tail (``mode`` 'time') or BARS's seeded random 7:2:1
+    split (``mode`` 'random'; ``seed`` None means RANDOM_SPLIT_SEED)."""
+    from . import validation as v  # imported here to keep start-up fast: validation runs only
+    if split.validation is not None:
+        return split
+    if mode not in v.SPLIT_MODES:
+        raise DeepFMError(f"--split {mode}: expected one of {', '.join(v.SPLIT_MODES)}")
+    criteo = split.name.startswith(CRITEO_PREFIX)
+    if mode == "random":
+        if not criteo:
+            raise DeepFMError("--split random applies to --data criteo:PATH only")
+        seed = v.RANDOM_SPLIT_SEED if seed is None else seed
+        train, validation, test = v.split_random_712(split.train, split.test, seed)
+        return DataSplit(split.name, train, test, validation, f"random 7:2:1, seed {seed}")
+    if criteo:
+        train, validation = v.split_time(split.train, share, total=len(split.train) + len(split.test))
+        return DataSplit(split.name, train, split.test, validation,
+                         f"validation: the {share:.0%} of lines before the test tail")
+    train, validation = v.split_share(split.train, share, 0 if seed is None else seed)
+    return DataSplit(split.name, train, split.test, validation,
+                     f"validation: {share:.0%} of train.csv, seed {0 if seed is None else seed}")
 
 
 def resolve_data_dir(spec, data_dir=None, synthetic=None):

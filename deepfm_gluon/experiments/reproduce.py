@@ -34,7 +34,9 @@ class SeedRuns:
     histories: dict  # kind -> list of History
 
     def final(self, kind, key):
-        return np.array([h.epochs[-1][key] for h in self.histories[kind]])
+        """Per seed: the restored best-validation model's ``key`` under early
+        stopping (history.chosen), else the final epoch's."""
+        return np.array([(h.chosen or {}).get(key, h.epochs[-1].get(key)) for h in self.histories[kind]])
 
     def curve(self, kind, key):
         return np.array([[r[key] for r in h.epochs] for h in self.histories[kind]])
@@ -44,7 +46,7 @@ def run_seeds(split, config, seeds, log=None):
     histories = {kind: [] for kind in KINDS}
     for seed in seeds:
         for kind in KINDS:
-            seed_config = dataclasses.replace(config, seed=seed, lr=None)
+            seed_config = dataclasses.replace(config, seed=seed)  # lr None: the book rate per kind
             _, history, _ = train_model(kind, split, seed_config, log=log)
             histories[kind].append(history)
             if log:
@@ -80,6 +82,43 @@ def judge_claims(runs, target_auc=None):
             "epochs_to_target": {k: v for k, v in reach.items()}, "median_epochs_to_target": median_reach,
             "claims": {"DeepFM converges faster and achieves better performance than FM": bool(faster and better),
                        "DeepFM outperforms the original FM": better}}
+
+
+def judge_early_stopped(runs):
+    """The claims under early stopping: "better" on the restored
+    best-validation models' test AUC, paired by seed; "faster" on the epoch
+    validation chose (median over seeds). Test numbers choose nothing."""
+    fm, deep = runs.final("fm", "test_auc"), runs.final("deepfm", "test_auc")
+    diff = deep - fm
+    p_value = float(stats.ttest_rel(deep, fm).pvalue) if len(diff) > 1 and np.std(diff) > 0 else float("nan")
+    better = bool(diff.mean() > 0 and (p_value < 0.05 if not math.isnan(p_value) else (diff > 0).all()))
+    chosen = {k: float(np.median([h.chosen["epoch"] for h in runs.histories[k]])) for k in KINDS}
+    faster = chosen["deepfm"] < chosen["fm"]
+    return {"auc_diff_mean": float(diff.mean()),
+            "auc_diff_std": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
+            "deepfm_wins": int((diff > 0).sum()), "seeds": len(diff), "paired_t_p": p_value,
+            "median_chosen_epoch": chosen,
+            "claims": {"DeepFM converges faster and achieves better performance than FM": bool(faster and better),
+                       "DeepFM outperforms the original FM": better}}
+
+
+def early_stop_section(early, verdict, book_verdict, patience, validated):
+    """The report's early-stopping part: table, paired test, claims, agreement."""
+    lines = ["## Early stopping (validation split, best-validation weights restored)", "",
+             f"{validated.describe()}. Patience {patience} on validation AUC; the test metrics are those "
+             "of the restored best-validation model, scored once (mean ± std over seeds).", "",
+             _md_table(summary_table(early)), "",
+             f"- paired DeepFM − FM test AUC: mean {verdict['auc_diff_mean']:+.4f} "
+             f"(std {verdict['auc_diff_std']:.4f}), DeepFM ahead in {verdict['deepfm_wins']} of "
+             f"{verdict['seeds']} seeds, paired t-test p = {verdict['paired_t_p']:.3g}",
+             f"- epoch chosen by validation (median): FM {verdict['median_chosen_epoch']['fm']}, "
+             f"DeepFM {verdict['median_chosen_epoch']['deepfm']}", ""]
+    for claim, held in verdict["claims"].items():
+        agree = "agrees" if held == book_verdict["claims"][claim] else "DISAGREES"
+        lines.append(f"- \"{claim}\": **{'held' if held else 'not held'}** under early stopping "
+                     f"({agree} with the book's protocol)")
+    same = verdict["claims"] == book_verdict["claims"]
+    return lines + ["", f"**The two protocols' verdicts {'agree' if same else 'do not agree'}.**", ""]
 
 
 def summary_table(runs):
@@ -138,9 +177,11 @@ def render_report(split, config, runs, verdict, compat=None):
              f"- mean difference {verdict['auc_diff_mean']:+.4f} (std {verdict['auc_diff_std']:.4f}), "
              f"DeepFM ahead in {verdict['deepfm_wins']} of {verdict['seeds']} seeds, "
              f"paired t-test p = {verdict['paired_t_p']:.3g}",
-             f"- epochs to reach test AUC {verdict['target_auc']:.4f} (median over seeds): "
+             f"- descriptive only, read off the test curves after training (they choose no epoch "
+             f"or model): epochs to reach test AUC {verdict['target_auc']:.4f} (median over seeds): "
              f"FM {verdict['median_epochs_to_target']['fm']}, DeepFM {verdict['median_epochs_to_target']['deepfm']}",
-             f"- best mean test AUC at any epoch: FM {verdict['fm_peak_mean_auc']:.4f}, "
+             f"- hindsight peak of the mean test AUC curve (not a result: picking it would be "
+             f"choosing an epoch by the test set): FM {verdict['fm_peak_mean_auc']:.4f}, "
              f"DeepFM {verdict['deepfm_peak_mean_auc']:.4f}", "",
              "## The chapter's claims", ""]
     for claim, held in verdict["claims"].items():
@@ -174,20 +215,31 @@ def render_report(split, config, runs, verdict, compat=None):
     return "\n".join(lines)
 
 
-def reproduce(split, config, seeds, out_dir, book_compat=False, target_auc=None, log=None):
+def reproduce(split, config, seeds, out_dir, book_compat=False, target_auc=None, log=None,
+              validated=None, patience=2):
     """Train FM and DeepFM on ``split`` (a DataSplit) for every seed in
     ``seeds`` (ints) with ``config`` (a TrainConfig), in correct mode and, with
     ``book_compat``, also the book's; write report.md, results.json and
-    curves.png into ``out_dir``. Returns (report markdown str, verdict dict)."""
+    curves.png into ``out_dir``. With ``validated`` (the DataSplit with a
+    validation part), the early-stopping protocol (``patience``) runs too and
+    is judged beside the book's; its verdict is ``verdict['early_stop']``.
+    Returns (report markdown str, verdict dict)."""
     os.makedirs(out_dir, exist_ok=True)
     runs = run_seeds(split, dataclasses.replace(config, book_compat=False), seeds, log)
     compat = run_seeds(split, dataclasses.replace(config, book_compat=True), seeds, log) if book_compat else None
     verdict = judge_claims(runs, target_auc)
     plot_runs({"correct": runs, **({"book-compat": compat} if compat else {})}, os.path.join(out_dir, "curves.png"))
     report = render_report(split, config, runs, verdict, compat)
+    early = None
+    if validated is not None:
+        early = run_seeds(validated, dataclasses.replace(config, book_compat=False, early_stop=patience), seeds, log)
+        verdict["early_stop"] = judge_early_stopped(early)
+        verdict["verdicts_agree"] = verdict["early_stop"]["claims"] == verdict["claims"]
+        report += "\n" + "\n".join(early_stop_section(early, verdict["early_stop"], verdict, patience, validated))
     atomic_write_text(os.path.join(out_dir, "report.md"), report)
     atomic_write_json(os.path.join(out_dir, "results.json"), {
         "verdict": verdict, "seeds": list(seeds), "data": split.name,
         "histories": {mode: {k: [h.to_dict() for h in v] for k, v in r.histories.items()}
-                      for mode, r in (("correct", runs), ("book-compat", compat)) if r is not None}})
+                      for mode, r in (("correct", runs), ("book-compat", compat), ("early-stop", early))
+                      if r is not None}})
     return report, verdict

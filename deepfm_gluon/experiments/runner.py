@@ -53,7 +53,7 @@ def run(spec, split, log=print, run_args=None):
         else:
             history = train_epochs(fitter, split.train, split.test, log=log,
                                    checkpoint_dir=spec.checkpoint_dir, resume=spec.resume,
-                                   run_args=run_args)
+                                   run_args=run_args, validation=split.validation)
         seconds = time.perf_counter() - start
         rank = fitter.rank if spec.distributed else 0
         if spec.out_dir is not None and rank == 0:

@@ -33,6 +33,12 @@ class TrainConfig:
     ``sparse=True`` updates the embedding tables row-sparse with lazy
     optimizer steps (training/sparse.py): a step's cost no longer grows with
     the vocabulary. Equal to dense training for SGD; lazy Adam differs.
+
+    ``early_stop=P`` stops after P epochs without a better validation
+    ``monitor`` ('auc' or 'logloss') and restores the best epoch's weights
+    (training/early_stopping.py); it needs a validation split.
+    ``embedding_l2``: L2 penalty (lambda/2)*||row||^2 on the embedding rows
+    (both tables) that a batch touches (training/regularization.py).
     """
 
     epochs: int = 30
@@ -46,9 +52,65 @@ class TrainConfig:
     eval_batch_size: int = 8192
     progress: bool = True
     sparse: bool = False
+    early_stop: Optional[int] = None
+    monitor: str = "auc"
+    embedding_l2: float = 0.0
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+MONITORS = ("auc", "logloss")  # training.early_stopping.MONITORS (not imported: numpy); a test keeps them equal
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named set of hyperparameters; every value can be overridden by its flag.
+    None means "the book's value for the model kind" (num_factors, lr)."""
+
+    name: str
+    epochs: int
+    batch_size: int
+    lr: Optional[float]
+    num_factors: Optional[int]
+    mlp_dims: Optional[tuple]
+    drop_rate: Optional[float]
+    embedding_l2: float
+    early_stop: Optional[int]
+    monitor: str = "auc"
+
+
+PRESETS = {
+    # the d2l chapter: 30 epochs, batch 2048, Adam at FM 0.02 / DeepFM 0.01, no validation
+    "book": Preset("book", epochs=30, batch_size=2048, lr=None, num_factors=None, mlp_dims=None,
+                   drop_rate=None, embedding_l2=0.0, early_stop=None),
+    # BARS Criteo_x1 DeepFM/FM (FuxiCTR configs): at most 100 epochs, stopped on validation AUC
+    "bars": Preset("bars", epochs=100, batch_size=4096, lr=1e-3, num_factors=10,
+                   mlp_dims=(400, 400, 400), drop_rate=0.1, embedding_l2=1e-5, early_stop=2),
+}
+
+
+def stopping_problem(monitor, early_stop, embedding_l2):
+    """The first impossible early-stopping or L2 value, as one sentence; None if none."""
+    if monitor not in MONITORS:
+        return f"--monitor {monitor}: expected one of {', '.join(MONITORS)}"
+    if early_stop is not None and early_stop < 1:
+        return f"--early-stop {early_stop}: expected a positive number of epochs"
+    if embedding_l2 < 0:
+        return f"--embedding-l2 {embedding_l2}: expected a number >= 0"
+    return None
+
+
+def preset_problem(preset):
+    """The first impossible value of a Preset, as one sentence; None if none."""
+    problem = stopping_problem(preset.monitor, preset.early_stop, preset.embedding_l2)
+    if problem:
+        return problem
+    if preset.drop_rate is not None and not 0 <= preset.drop_rate < 1:
+        return f"--dropout {preset.drop_rate}: expected a number in [0, 1)"
+    if preset.epochs < 1 or preset.batch_size < 1:
+        return "epochs and batch size must be positive"
+    return None
 
 
 def device_count(devices):
@@ -87,6 +149,7 @@ class RunSpec:
     checkpoint_dir: Optional[str] = None
     resume: bool = False
     out_dir: Optional[str] = None
+    preset: Optional[Preset] = None
 
     @property
     def distributed(self):
@@ -102,6 +165,16 @@ class RunSpec:
     def problem(self):
         """The first impossible combination, as one sentence; None if there is none."""
         config = self.config
+        if self.preset is not None and preset_problem(self.preset):
+            return f"--preset {self.preset.name}: {preset_problem(self.preset)}"
+        if stopping_problem(config.monitor, config.early_stop, config.embedding_l2):
+            return stopping_problem(config.monitor, config.early_stop, config.embedding_l2)
+        if config.embedding_l2 and config.book_compat:
+            return "--embedding-l2 does not combine with --book-compat (the book has no regularisation)"
+        if self.model_overrides.get("drop_rate") is not None and self.model != "deepfm":
+            return "--dropout applies to --model deepfm only"
+        if self.distributed and config.early_stop is not None:
+            return "distributed training supports no --early-stop yet"
         if isinstance(self.kvstore, str) and self.kvstore not in KVSTORES:
             return f"--kvstore {self.kvstore}: expected one of {', '.join(KVSTORES)}"
         if self.model_overrides.get("mlp_dims") is not None and self.model != "deepfm":

@@ -5,40 +5,114 @@ The caller chooses the fitter (experiments/runner.py: dense ``Fitter``,
 ``train_epochs``; ``fit`` is the short form for one process, choosing the
 dense or the sparse fitter from ``config.sparse``.
 """
+from ..errors import DeepFMError
+from .base_rate import base_rate, base_rate_logloss, become_base_rate_predictor
 from .checkpoint import restore_checkpoint, save_checkpoint
 from .config import RunSpec
-from .loop import Fitter
+from .early_stopping import BestWeights, EarlyStopping
+from .loop import Fitter, evaluate
 from .sparse import SparseFitter
 
 
 def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=False,
-                 run_args=None, on_epoch=None, write_checkpoints=True):
+                 run_args=None, on_epoch=None, validation=None, write_checkpoints=True):
     """Run ``fitter`` (not yet initialized) for ``fitter.config.epochs`` epochs.
 
-    ``train``/``test``: data sets with .features int (n, num_fields) and
-    .labels (n,). With ``checkpoint_dir``, a checkpoint is written after every
-    epoch (``run_args``, a JSON-ready dict, go into it); ``resume=True``
-    continues from the latest one there. ``on_epoch(fitter, record)`` runs
-    after each epoch; ``log(line)`` gets one line per epoch. ``write_checkpoints=False``
-    only reads them (a distributed worker other than rank 0). Returns the History.
+    ``train``/``test``/``validation``: data sets with .features int (n,
+    num_fields) and .labels (n,); ``validation`` (None: none) is scored after
+    every epoch (val_auc, val_logloss, val_acc in the record). With
+    ``config.early_stop`` = P, training stops after P epochs without a better
+    validation ``config.monitor``, the best epoch's parameters are loaded back
+    into the net, and ``history.chosen`` holds that epoch and the restored
+    net's test metrics. Only epochs whose validation logloss beats the
+    base-rate predictor's (training click rate for every line) are eligible;
+    if none is, the net becomes that predictor (training/base_rate.py) and
+    ``history.chosen['epoch']`` is 0. With ``checkpoint_dir``, a checkpoint is written after
+    every epoch (``run_args``, a JSON-ready dict, go into it) and the best
+    weights live there too, so ``resume=True`` continues with them.
+    ``on_epoch(fitter, record)`` runs after each epoch; ``log(line)`` gets one
+    line per epoch. ``write_checkpoints=False`` only reads checkpoints (a
+    distributed worker other than rank 0). Returns the History.
     """
+    config = fitter.config
+    if config.early_stop is not None and validation is None:
+        raise DeepFMError("--early-stop needs a validation split (the test set never chooses the epoch)")
     fitter.initialize()
     batches = fitter.make_batches(train)
     done = restore_checkpoint(checkpoint_dir, fitter, batches) if resume else 0
     if resume and log is not None:
         log(f"resumed from {checkpoint_dir} after epoch {done}")
-    for epoch in range(done + 1, fitter.config.epochs + 1):
+    stopper, best = None, BestWeights(fitter.net, checkpoint_dir)
+    rate = base_rate(train.labels)
+    floor = base_rate_logloss(rate, validation.labels) if validation is not None else None
+    if config.early_stop is not None:
+        saved = fitter.history.early_stopping
+        stopper = (EarlyStopping.from_state(saved) if saved else
+                   EarlyStopping(config.early_stop, config.monitor))
+    for epoch in range(done + 1, config.epochs + 1):
+        if stopper is not None and stopper.should_stop:
+            break
         record = fitter.run_epoch(epoch, batches, test, log)
+        if validation is not None:
+            score_validation(fitter, validation, record, log)
+        if stopper is not None:
+            previous = stopper.best_epoch
+            eligible = record["val_logloss"] < floor
+            if stopper.update(epoch, record[f"val_{config.monitor}"], eligible):
+                best.save(epoch, previous)
+            fitter.history.early_stopping = stopper.state()
         if checkpoint_dir is not None and write_checkpoints:
             fitter.check_finite_parameters(epoch)
             save_checkpoint(checkpoint_dir, fitter, batches, run_args)
         if on_epoch is not None:
             on_epoch(fitter, record)
+    if stopper is not None:
+        restore_best(fitter, stopper, best, test, log, rate, floor)
     return fitter.history
 
 
+def score_validation(fitter, validation, record, log=None):
+    """Add the validation set's val_auc, val_logloss and val_acc to ``record``."""
+    scores = evaluate(fitter.logit_net, validation.features, validation.labels, fitter.contexts[0],
+                      fitter.config.eval_batch_size)
+    record.update(val_auc=scores["auc"], val_logloss=scores["logloss"], val_acc=scores["acc"])
+    if log is not None:
+        log(f"{fitter.kind} epoch {record['epoch']}: validation AUC {scores['auc']:.4f}, "
+            f"validation logloss {scores['logloss']:.4f}")
+
+
+def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
+    """Load the best eligible validation epoch's parameters into the net (or,
+    with none, make it the base-rate predictor) and score it once on
+    ``test``: ``history.chosen``."""
+    if stopper.best_epoch is None:
+        become_base_rate_predictor(fitter.net, rate)
+        chosen = {"val_auc": 0.5, "val_logloss": floor, "train_loss": float("nan")}
+    else:
+        best.restore(stopper.best_epoch, fitter.contexts)
+        chosen = next(r for r in fitter.history.epochs if r["epoch"] == stopper.best_epoch)
+    scores = evaluate(fitter.logit_net, test.features, test.labels, fitter.contexts[0],
+                      fitter.config.eval_batch_size)
+    fitter.history.chosen = {"epoch": stopper.best_epoch or 0, "monitor": stopper.monitor,
+                             "epochs_run": len(fitter.history.epochs),
+                             "val_auc": chosen["val_auc"], "val_logloss": chosen["val_logloss"],
+                             "train_loss": chosen["train_loss"], "base_rate": rate, "base_rate_val_logloss": floor,
+                             "test_auc": scores["auc"], "test_logloss": scores["logloss"],
+                             "test_acc": scores["acc"]}
+    if stopper.best_epoch is None:
+        if log is not None:
+            log(f"{fitter.kind}: warning: no epoch's validation logloss beat the base rate's "
+                f"({floor:.4f}); the saved model predicts the training click rate {rate:.4f} for "
+                "every line (try a lower --lr or --preset bars)")
+        return
+    if log is not None:
+        log(f"{fitter.kind}: early stopping restored epoch {stopper.best_epoch} "
+            f"(best validation {stopper.monitor} {stopper.best_value:.4f}); its test AUC "
+            f"{scores['auc']:.4f}, test logloss {scores['logloss']:.4f}")
+
+
 def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,
-        checkpoint_dir=None, resume=False, run_args=None):
+        checkpoint_dir=None, resume=False, run_args=None, validation_data=None):
     """Train ``net`` (an FM/DeepFM Block of ``kind`` 'fm'/'deepfm') in this
     process on ``train``, scoring on ``test`` after every epoch; returns the History.
 
@@ -46,10 +120,13 @@ def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=No
     ``config`` is a TrainConfig (``config.sparse`` picks ``SparseFitter``);
     ``kvstore``: 'device' or 'local'. Checkpoints and ``on_epoch``: see
     ``train_epochs``. Impossible combinations raise DeepFMError (RunSpec.validate);
-    distributed workers train through distributed.worker.
+    distributed workers train through distributed.worker. ``validation_data``
+    (same shape as ``test``): scored every epoch; early stopping
+    (``config.early_stop``) chooses the epoch by it, FuxiCTR's
+    ``fit(train, validation_data=...)``.
     """
     RunSpec(model=kind, config=config, kvstore=kvstore, checkpoint_dir=checkpoint_dir,
             resume=resume).validate()
     fitter = (SparseFitter if config.sparse else Fitter)(net, kind, config, kvstore=kvstore)
     return train_epochs(fitter, train, test, log=log, checkpoint_dir=checkpoint_dir, resume=resume,
-                        run_args=run_args, on_epoch=on_epoch)
+                        run_args=run_args, on_epoch=on_epoch, validation=validation_data)

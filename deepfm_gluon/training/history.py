@@ -1,5 +1,6 @@
 """What a training run produced, epoch by epoch: JSON-ready, saved in checkpoints."""
 import dataclasses
+from typing import Optional
 
 
 @dataclasses.dataclass
@@ -8,7 +9,11 @@ class History:
 
     ``model``: 'fm'/'deepfm'; ``mode``: 'correct' or 'book-compat';
     ``devices``: context names; ``config``: the TrainConfig as a dict;
-    ``epochs``: one dict per epoch (train_loss, test_auc, ...).
+    ``epochs``: one dict per epoch (train_loss, test_auc, ..., and with a
+    validation split val_auc, val_logloss, val_acc); ``early_stopping``: the
+    EarlyStopping state (None without ``--early-stop``); ``chosen``: the
+    epoch early stopping restored and the test metrics of those restored
+    weights (None without ``--early-stop``).
     """
 
     model: str
@@ -16,6 +21,8 @@ class History:
     devices: list
     config: dict
     epochs: list = dataclasses.field(default_factory=list)
+    early_stopping: Optional[dict] = None
+    chosen: Optional[dict] = None
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -30,6 +30,7 @@ from .config import is_dist_kvstore
 from .contexts import parse_contexts
 from .history import History
 from .metrics import accuracy_at, d2l_accuracy, log_loss_from_logits, roc_auc, sigmoid
+from .regularization import add_embedding_l2_dense
 
 SYNC_EVERY = 8
 
@@ -168,6 +169,8 @@ class Fitter:
         with autograd.record():
             outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
         autograd.backward([l for l, _ in outs])
+        if self.config.embedding_l2:  # counted once: the Trainer sums the contexts' gradients
+            add_embedding_l2_dense(self.net, X, self.config.embedding_l2, len(X), self.contexts[0])
         self.trainer.step(len(X))
         return [(l, o, yb) for (l, o), yb in zip(outs, ys)]
 

@@ -45,6 +45,7 @@ from ..errors import DeepFMError
 from ..models import LogitView
 from .config import RunSpec
 from .loop import Fitter, _load
+from .regularization import add_embedding_l2_compact
 
 TABLES = ("embedding", "fc")
 
@@ -146,5 +147,8 @@ class SparseFitter(Fitter):
             for part in parts[1:]:  # same compact codes on every device: rows align
                 total = total + part.as_in_context(home)
             grads.append(total.as_nd_ndarray())
+        if self.config.embedding_l2:  # lazily, on the rows this batch touches
+            grads = add_embedding_l2_compact(grads, [s.data(home)[:n].as_nd_ndarray() for s in self.small],
+                                             self.config.embedding_l2, len(X))
         self.tables.update(grads, rows.as_nd_ndarray())
         return outs

@@ -41,7 +41,7 @@ def test_compare_with_hashing(criteo_file, tmp_path, capsys):
     assert os.path.exists(tmp_path / "cmp" / "compare.json")
     saved = [os.path.join(root, "encoder.json") for root, _, files in os.walk(tmp_path / "cmp")
              if "encoder.json" in files]
-    assert len(saved) == 2  # fm and deepfm
+    assert len(saved) == 4  # fm and deepfm under both protocols
     for path in saved:  # hashing: no mapping.json look-alike beside it
         assert load_encoder(path).num_buckets == 97
         assert not os.path.exists(os.path.join(os.path.dirname(path), "mapping.json"))

@@ -1,0 +1,54 @@
+"""Presets, flags over presets, and compare's two protocols in --json."""
+import argparse
+import json
+
+import pytest
+
+from deepfm_gluon.cli.common import BARS_NOTE, resolve_preset
+from deepfm_gluon.cli.main import main
+from deepfm_gluon.cli.parser import build_parser
+from deepfm_gluon.errors import DeepFMError
+from deepfm_gluon.training.config import PRESETS, RunSpec, TrainConfig
+from deepfm_gluon.training.early_stopping import MONITORS
+
+
+def parse(*argv):
+    return build_parser().parse_args(["train", *argv])
+
+
+def test_criteo_defaults_to_bars_with_one_note_and_flags_override():
+    notes = []
+    preset = resolve_preset(parse("--data", "criteo:x", "--lr", "0.005", "--mlp-dims", "8,4"), notes.append)
+    assert notes == [BARS_NOTE]
+    assert (preset.name, preset.lr, preset.mlp_dims, preset.batch_size, preset.early_stop,
+            preset.embedding_l2) == ("bars", 0.005, (8, 4), 4096, 2, 1e-5)
+    notes.clear()
+    book = resolve_preset(parse("--data", "criteo:x", "--preset", "book"), notes.append)
+    assert notes == [] and book == PRESETS["book"]
+    assert resolve_preset(parse(), notes.append) == PRESETS["book"] and notes == []
+
+
+def test_monitors_agree_and_impossible_values_are_one_sentence():
+    from deepfm_gluon.training.config import MONITORS as CONFIG_MONITORS
+    assert tuple(MONITORS) == CONFIG_MONITORS
+    with pytest.raises(DeepFMError, match="--dropout applies to --model deepfm"):
+        RunSpec(model="fm", model_overrides={"drop_rate": 0.2}).validate()
+    with pytest.raises(DeepFMError, match="book-compat"):
+        RunSpec(config=TrainConfig(embedding_l2=1e-5, book_compat=True)).validate()
+    with pytest.raises(DeepFMError, match="--preset book"):
+        resolve_preset(argparse.Namespace(**{**vars(parse()), "dropout": 1.5}), print)
+
+
+def test_compare_json_holds_both_protocols(small_data_dir, tmp_path, capsys):
+    assert main(["compare", "--data", small_data_dir, "--epochs", "3", "--no-progress", "--json",
+                 "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    report = json.loads(text[text.index("{"):])
+    assert set(report["protocols"]) == {"book", "early-stop"}
+    for row in report["rows"]:
+        assert 1 <= row["early-stop: epoch"] <= row["early-stop: epochs run"] <= 3 or row["early-stop: epoch"] == 0
+        assert row["book: epochs"] == 3
+    saved = json.loads((tmp_path / "compare.json").read_text())
+    chosen = saved["histories"]["early-stop"]["deepfm"]["chosen"]
+    assert chosen["test_auc"] == report["rows"][1]["early-stop: test AUC"]
+    assert "val_auc" in saved["histories"]["early-stop"]["deepfm"]["epochs"][0]
