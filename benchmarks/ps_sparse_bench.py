@@ -11,7 +11,8 @@ worker builds FM/DeepFM with ``--rows`` table rows over 8 fields, trains
 ``--steps`` steps on Zipf-distributed ids (a skewed CTR-like id stream) with
 DistributedSparseFitter.step, and prints one REPORT line: median step time
 (after 5 warm-up steps), distinct rows per step, and the table bytes moved
-per step each way (rows x (width x 4 bytes + an 8-byte row id)).
+per step each way (rows x (values of both tables, (k + 1) x 4 bytes, + an
+8-byte key per table)); ps-lite's framing and the dense parameters come on top.
 """
 import argparse
 import json
@@ -64,7 +65,7 @@ def worker(args):
         "rows": args.rows, "batch": args.batch, "init_s": round(init_s, 1),
         "step_ms_median": round(1000 * float(np.median(times[5:])), 2),
         "distinct_rows_per_worker_step": round(distinct, 1),
-        "table_bytes_each_way_per_worker_step": int(distinct * (width * 4 + 8))}), flush=True)
+        "table_bytes_each_way_per_worker_step": int(distinct * (width * 4 + 8 * 2))}), flush=True)
 
 
 def launch(args):

@@ -62,7 +62,7 @@ def serve():
 def save_states(rank, updater, folder):
     """This server's table optimizer states (its slice of each table's rows)
     and update counts, as .npy files and JSON: nothing pickled."""
-    import json
+    import json  # server-side commands only: not needed at start-up
     import numpy as np  # server-side commands only: not needed at start-up
     os.makedirs(folder, exist_ok=True)
     table = updater.optimizer.table
@@ -80,7 +80,7 @@ def save_states(rank, updater, folder):
 def load_states(rank, updater, folder):
     """Put back ``save_states``'s files. Lazy Adam's states on a row_sparse
     store must hold every row (a partial row set crashes the server)."""
-    import json
+    import json  # server-side commands only: not needed at start-up
     import mxnet as mx  # imported at start-up by serve() with the role hidden; named here
     import numpy as np  # server-side commands only: not needed at start-up
     with open(os.path.join(folder, f"server{rank}.json")) as f:

@@ -43,7 +43,7 @@ from mxnet import autograd, gluon
 from .. import gluon_compat
 from ..errors import DeepFMError
 from ..models import LogitView
-from .config import RunSpec
+from .config import RunSpec, is_dist_kvstore
 from .loop import Fitter, _load
 from .regularization import add_embedding_l2_compact
 
@@ -94,6 +94,9 @@ class SparseFitter(Fitter):
         """Initialize the model, build its compact twin and the two optimizers.
         Its options (no book-compat) are RunSpec's to check."""
         RunSpec(model=self.kind, config=self.config).validate()
+        if is_dist_kvstore(self.kvstore):
+            raise DeepFMError("a dist kvstore needs distributed.sparse_worker.DistributedSparseFitter "
+                              "(deepfm-gluon launch ... -- train --sparse)")
         import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
         self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
         home = self.contexts[0]
