@@ -5,6 +5,13 @@ import os
 import tempfile
 
 
+def current_umask():
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, write_fn):
     """Call ``write_fn(tmp_path)``, then move the result to ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -12,6 +19,7 @@ def atomic_write(path, write_fn):
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a model file is a normal file
         write_fn(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())

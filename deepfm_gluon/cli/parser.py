@@ -94,9 +94,13 @@ def add_serve(subparsers):
     p.set_defaults(handler="serve_cmd:run_evaluate")
     p = subparsers.add_parser("predict", help="one click probability per input line")
     p.add_argument("--model-dir", required=True)
-    p.add_argument("--input", required=True, help="lines with or without the label column")
-    p.add_argument("--output", required=True)
-    p.add_argument("--strict", action="store_true")
+    p.add_argument("--input", required=True,
+                   help="lines with or without the label column; - for stdin (pipes and FIFOs work)")
+    p.add_argument("--output", required=True,
+                   help="one probability per input line (nan for a malformed one); - for stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing --output file")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first malformed line (file:line) instead of writing nan")
     p.set_defaults(handler="serve_cmd:run_predict")
 
 
