@@ -26,6 +26,7 @@ def main(argv=None):
     """Run ``deepfm-gluon ARGV`` (a list of strings; None: sys.argv[1:]); returns
     the exit code: 0 done, 2 a user error (printed as one line), 130 interrupted."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # which flags were typed (train --resume)
     try:
         return load_handler(args.handler)(args) or 0
     except DeepFMError as err:

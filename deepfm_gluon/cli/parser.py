@@ -34,6 +34,16 @@ def positive_float(text):
     return value
 
 
+def port_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 1..65535, got {text!r}")
+    return value
+
+
 def add_data_args(parser):
     parser.add_argument("--data", default="synthetic",
                         help="'synthetic' (offline default), 'ctr' (the book's data; downloaded "
@@ -76,9 +86,11 @@ def add_train(subparsers):
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
     p.add_argument("--resume", metavar="DIR", default=None,
                    help="continue the run whose --out was DIR from its latest checkpoint "
-                        "(its saved arguments are used)")
+                        "(its saved arguments are used; --epochs N extends it to N epochs)")
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not write OUT/checkpoints after every epoch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="--out holds an earlier run: delete that run's files first (else refused)")
     p.add_argument("--kvstore", default="device", choices=KVSTORE_CHOICES,
                    help="gradient aggregation across devices (device, local) or machines (dist_*: "
                         "set by `deepfm-gluon launch`, see docs/distributed.md)")
@@ -145,7 +157,7 @@ def add_launch(subparsers):
     p.add_argument("--scheduler-host", default=None,
                    help="with --hosts: the address the hosts reach this machine at "
                         "(default: its fully qualified name)")
-    p.add_argument("--port", type=positive_int, default=None,
+    p.add_argument("--port", type=port_number, default=None,
                    help="scheduler port (default: a free one)")
     p.add_argument("--remote-python", default="python3", help="with --hosts: the Python to run there")
     p.add_argument("--remote-dir", default=None,
