@@ -163,7 +163,8 @@ def resume_problem(saved, given, done_epochs=None):
         if name in RESUME_CHANGEABLE or name not in saved or saved[name] == value:
             continue
         flag = "--" + name.replace("_", "-")
-        return (f"{flag} {value}: --resume continues the run as it started ({flag} {saved[name]}); "
+        started = "not set" if saved[name] is None else f"{flag} {saved[name]}"
+        return (f"{flag} {value}: --resume continues the run as it started ({started}); "
                 "only --epochs may change (to extend it)")
     epochs = given.get("epochs")
     if epochs is not None and done_epochs is not None and epochs < done_epochs:

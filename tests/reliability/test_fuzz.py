@@ -153,7 +153,8 @@ def test_fuzz_model_dirs(fm_run, small_data_dir, tmp_path, capsys):
         assert digest(run) == before
 
 
-def test_fuzz_train_flags_and_checkpoints(fm_run, small_data_dir, tmp_path, capsys):
+def test_fuzz_train_flags_and_checkpoints(fm_run, small_data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fuzzed relative --out lands here, not in the checkout
     rng = random.Random(SEED + 2)
     flags = ["--epochs", "--batch-size", "--seed", "--devices", "--mlp-dims", "--num-factors", "--lr", "--out"]
     data_digest = digest(small_data_dir)
