@@ -20,7 +20,7 @@ import tempfile
 import mxnet as mx
 
 from .. import gluon_compat
-from ..atomic import atomic_write_json, current_umask
+from ..atomic import atomic_write_json, current_umask, full_disk_error
 from ..errors import DeepFMError, useful_line
 from .history import History
 
@@ -82,8 +82,11 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
         if os.path.exists(final):
             shutil.rmtree(final)
         os.replace(staging, final)
-    except BaseException:
+    except BaseException as err:
+        full = full_disk_error(folder, staging) if isinstance(err, Exception) else None
         shutil.rmtree(staging, ignore_errors=True)
+        if full is not None and not isinstance(err, OSError):
+            raise full from None
         raise
     atomic_write_json(os.path.join(folder, LATEST), {"epoch": epoch, "path": os.path.basename(final)})
     _prune(folder, keep=KEEP)

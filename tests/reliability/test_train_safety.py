@@ -230,3 +230,26 @@ def test_launch_port_in_use(capsys):
     finally:
         sock.close()
     assert_one_line_error(code, err, str(port), "in use")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (root only; skipped elsewhere): a real full disk."""
+    import subprocess
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield str(mount)
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize("checkpoints", [True, False])
+def test_real_full_disk_is_one_line(small_data_dir, tiny_disk, checkpoints, capsys):
+    out = os.path.join(tiny_disk, "o")
+    extra = [] if checkpoints else ["--no-checkpoints"]
+    code, _, err = run_cli(train_argv(small_data_dir, out, *extra), capsys)
+    assert_one_line_error(code, err, tiny_disk, "No space left on device")
+    leftovers = [os.path.join(d, f) for d, _, files in os.walk(out) for f in files if f != ".lock"]
+    assert not any(f.startswith(".") for f in map(os.path.basename, leftovers)), leftovers
