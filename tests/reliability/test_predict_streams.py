@@ -74,11 +74,12 @@ def test_ambiguous_label_column_is_an_error(fm_run, small_data_dir, tmp_path, ca
     assert_one_line_error(code, err, str(src), "label column")
 
 
-def test_stdin_to_stdout_pipe(fm_run, small_data_dir, clean_probs):
-    with open(csv_of(small_data_dir), "rb") as f:
-        proc = subprocess.run([sys.executable, "-m", "deepfm_gluon", "predict", "--model-dir", fm_run,
-                               "--input", "-", "--output", "-"], stdin=f, capture_output=True,
-                              timeout=120)
+@pytest.mark.parametrize("source", ["-", "/dev/stdin"])
+def test_stdin_to_stdout_pipe(fm_run, small_data_dir, clean_probs, source):
+    data = open(csv_of(small_data_dir), "rb").read()
+    proc = subprocess.run([sys.executable, "-m", "deepfm_gluon", "predict", "--model-dir", fm_run,
+                           "--input", source, "--output", "-"], input=data, capture_output=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert [float(x) for x in proc.stdout.decode().split()] == pytest.approx(clean_probs, abs=1e-7)
 
