@@ -1,6 +1,7 @@
 """`deepfm-gluon launch`: run `train` as a data-parallel job on MXNet's
 parameter-server kvstore, on this machine or over ssh (docs/distributed.md)."""
 import signal
+import socket
 import sys
 
 from ..distributed.launcher import build_job, command_line, parse_host_file, run_job
@@ -39,7 +40,6 @@ def _exit_on_signal(signum, frame):
 def check_port_free(port):
     """A one-line error when this machine's ``port`` is taken: otherwise the
     scheduler dies and the job reports only 'exited with code 1'."""
-    import socket  # only a fixed --port needs it; kept beside its one use
     for host in ("127.0.0.1", ""):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:

@@ -6,6 +6,7 @@ few line numbers are kept for the report, and ``strict=True`` turns the first
 one into an error naming the file and line.
 """
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,7 +51,6 @@ STDIN = "-"
 def read_raw_bytes(path):
     """All bytes of ``path``, read once: a file, a pipe, a FIFO or ``-`` (stdin)."""
     if path == STDIN:
-        import sys  # only the stdin case needs it; kept beside its one use
         return sys.stdin.buffer.read()
     if not os.path.exists(path):
         raise DeepFMError(f"{path}: no such file")

@@ -11,8 +11,8 @@ import os
 import time
 
 from ..atomic import atomic_write_json
-from ..errors import DeepFMError
 from ..distributed.worker import DistributedFitter, exit_on_error, join_job, train_worker
+from ..errors import DeepFMError
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
 from ..training.config import RunSpec
