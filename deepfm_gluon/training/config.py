@@ -109,9 +109,8 @@ class RunSpec:
         if factors is not None and not 1 <= factors <= MAX_FACTORS:
             return f"--num-factors {factors}: expected 1..{MAX_FACTORS} (docs/reliability.md, size limits)"
         mlp = self.model_overrides.get("mlp_dims")
-        if mlp is not None and (not mlp or len(mlp) > MAX_MLP_LAYERS
-                                or not all(1 <= d <= MAX_MLP_WIDTH for d in mlp)):
-            return (f"--mlp-dims {','.join(map(str, mlp))}: expected 1..{MAX_MLP_LAYERS} sizes, "
+        if mlp is not None and (len(mlp) > MAX_MLP_LAYERS or not all(1 <= d <= MAX_MLP_WIDTH for d in mlp)):
+            return (f"--mlp-dims {','.join(map(str, mlp))}: expected at most {MAX_MLP_LAYERS} sizes, "
                     f"each 1..{MAX_MLP_WIDTH}")
         devices = config.devices or ""
         if devices.startswith("cpu:"):
