@@ -1,8 +1,32 @@
 """Write files so that a crash mid-write never leaves a half-written one:
 write beside the target, flush to disk, then rename over it."""
+import errno
 import json
 import os
 import tempfile
+
+# A failed write with less free space than this is reported as a full disk.
+FULL_DISK_BYTES = 1 << 20
+
+
+def current_umask():
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def full_disk_error(folder, path):
+    """OSError(ENOSPC) naming ``path`` when ``folder``'s file system is
+    (nearly) full, else None. MXNet reports a failed fwrite as "FileStream.Write
+    incomplete"; this turns that into the reason a user can act on."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    if stats.f_bavail * stats.f_frsize >= FULL_DISK_BYTES:
+        return None
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
 
 
 def atomic_write(path, write_fn):
@@ -12,10 +36,16 @@ def atomic_write(path, write_fn):
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a model file is a normal file
         write_fn(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except Exception as err:
+        full = None if isinstance(err, OSError) else full_disk_error(folder, path)
+        if full is not None:
+            raise full from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -19,3 +19,15 @@ class DataFormatError(DeepFMError):
 
 class ModelDirError(DeepFMError):
     """A model directory is missing, of another kind or version, or inconsistent."""
+
+
+def useful_line(text, limit=300):
+    """The line of an error text a user can act on: MXNet's errors start with
+    "Traceback (most recent call last):"; prefer its 'Check failed'/'Error'
+    line, never a traceback header."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(("Traceback", "File ", "[bt]", "Stack trace"))]
+    for line in lines:
+        if "Check failed" in line or "Error" in line:
+            return line[:limit]
+    return (lines[0] if lines else "unreadable")[:limit]

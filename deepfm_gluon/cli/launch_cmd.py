@@ -1,6 +1,7 @@
 """`deepfm-gluon launch`: run `train` as a data-parallel job on MXNet's
 parameter-server kvstore, on this machine or over ssh (docs/distributed.md)."""
 import signal
+import socket
 import sys
 
 from ..distributed.launcher import build_job, command_line, parse_host_file, run_job
@@ -53,8 +54,22 @@ def _exit_on_signal(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through run_job, which stops the job
 
 
+def check_port_free(port):
+    """A one-line error when this machine's ``port`` is taken: otherwise the
+    scheduler dies and the job reports only 'exited with code 1'."""
+    for host in ("127.0.0.1", ""):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError as err:
+                raise DeepFMError(f"--port {port}: in use on this machine ({err.strerror}); "
+                                  "pick another or leave --port out") from None
+
+
 def run(args):
     command = _train_argv(args)
+    if args.port is not None and not args.dry_run and not args.hosts:
+        check_port_free(args.port)
     hosts = parse_host_file(args.hosts) if args.hosts else None
     job = build_job(args.workers, args.servers, command, kvstore=args.kvstore, hosts=hosts,
                     scheduler_host=args.scheduler_host, port=args.port,

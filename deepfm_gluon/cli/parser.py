@@ -34,6 +34,16 @@ def positive_float(text):
     return value
 
 
+def port_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 1..65535, got {text!r}")
+    return value
+
+
 def add_data_args(parser):
     parser.add_argument("--data", default="synthetic",
                         help="'synthetic' (offline default), 'ctr' (the book's data; downloaded "
@@ -126,9 +136,11 @@ def add_train(subparsers):
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")
     p.add_argument("--resume", metavar="DIR", default=None,
                    help="continue the run whose --out was DIR from its latest checkpoint "
-                        "(its saved arguments are used)")
+                        "(its saved arguments are used; --epochs N extends it to N epochs)")
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not write OUT/checkpoints after every epoch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="--out holds an earlier run: delete that run's files first (else refused)")
     p.add_argument("--kvstore", default="device", choices=KVSTORE_CHOICES,
                    help="gradient aggregation across devices (device, local) or machines (dist_*: "
                         "set by `deepfm-gluon launch`, see docs/distributed.md)")
@@ -144,9 +156,13 @@ def add_serve(subparsers):
     p.set_defaults(handler="serve_cmd:run_evaluate")
     p = subparsers.add_parser("predict", help="one click probability per input line")
     p.add_argument("--model-dir", required=True)
-    p.add_argument("--input", required=True, help="lines with or without the label column")
-    p.add_argument("--output", required=True)
-    p.add_argument("--strict", action="store_true")
+    p.add_argument("--input", required=True,
+                   help="lines with or without the label column; - for stdin (pipes and FIFOs work)")
+    p.add_argument("--output", required=True,
+                   help="one probability per input line (nan for a malformed one); - for stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing --output file")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first malformed line (file:line) instead of writing nan")
     p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet",
                    help="onnxruntime needs the serve extra (docs/serving.md)")
     p.set_defaults(handler="serve_cmd:run_predict")
@@ -194,7 +210,7 @@ def add_launch(subparsers):
     p.add_argument("--scheduler-host", default=None,
                    help="with --hosts: the address the hosts reach this machine at "
                         "(default: its fully qualified name)")
-    p.add_argument("--port", type=positive_int, default=None,
+    p.add_argument("--port", type=port_number, default=None,
                    help="scheduler port (default: a free one)")
     p.add_argument("--remote-python", default="python3", help="with --hosts: the Python to run there")
     p.add_argument("--remote-dir", default=None,

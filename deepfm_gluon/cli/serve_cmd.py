@@ -1,11 +1,10 @@
 """`deepfm-gluon evaluate` and `predict`: score files with a saved model."""
 import json
+import sys
 
-import numpy as np
-
-from ..atomic import atomic_write
 from ..serving.onnx_engine import load_predictor
 from ..serving.predictor import Predictor
+from .outputs import STDOUT, check_output, is_stream, write_output
 
 
 def run_evaluate(args):
@@ -19,12 +18,20 @@ def run_evaluate(args):
     return 0
 
 
+def format_probabilities(probs):
+    """One line per probability, ``nan`` for a malformed input line."""
+    return "".join("nan\n" if p != p else f"{p:.8f}\n" for p in probs.tolist())
+
+
 def run_predict(args):
+    """Row i of the output always belongs to input line i (docs/reliability.md)."""
+    check_output(args.output, inputs=[args.input], folders=[args.model_dir], force=args.force)
     predictor = load_predictor(args.model_dir, args.engine)
-    features, _, report = predictor.read(args.input, strict=args.strict)
-    probs = predictor.predict_features(features)
-    atomic_write(args.output, lambda tmp: np.savetxt(tmp, probs, fmt="%.8f"))
-    print(f"wrote {len(probs)} probabilities to {args.output}")
+    probs, report = predictor.predict_aligned(args.input, strict=args.strict)
+    write_output(args.output, format_probabilities(probs))
+    log = sys.stderr if args.output == STDOUT or is_stream(args.output) else sys.stdout
+    print(f"wrote {len(probs)} probabilities to {args.output}"
+          + (f" ({report.skipped} malformed lines as nan)" if report.skipped else ""), file=log)
     if report.skipped:
-        print("warning: " + report.summary())
+        print("warning: " + report.summary(), file=log)
     return 0

@@ -3,9 +3,10 @@ import os
 
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
-from ..training.config import RunSpec, is_dist_kvstore
+from ..training.config import RunSpec, is_dist_kvstore, resume_problem
 from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
                      wants_validation)
+from .run_folder import check_out_path, claim_run_folder, lock_run_folder
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
@@ -38,12 +39,36 @@ def run_spec_from_args(args, note=print):
     return spec.validate()
 
 
+def typed_flags(args):
+    """The RESUMED_ARGS typed on the command line (argparse's unique-prefix
+    abbreviations included): name -> parsed value."""
+    flags = {"--" + name.replace("_", "-"): name for name in RESUMED_ARGS}
+    typed = {}
+    for token in getattr(args, "argv", []):
+        if not token.startswith("--"):
+            continue
+        word = token.split("=", 1)[0]
+        matches = [flag for flag in flags if flag == word] or [flag for flag in flags if flag.startswith(word)]
+        if len(matches) == 1:
+            typed[flags[matches[0]]] = getattr(args, flags[matches[0]])
+    return typed
+
+
 def apply_resume(args):
-    """Take the interrupted run's arguments from its latest checkpoint."""
+    """Take the interrupted run's arguments from its latest checkpoint; only
+    --epochs may differ (it extends the run); other changes are refused."""
+    given = typed_flags(args)
     _, state = read_latest(os.path.join(args.resume, "checkpoints"))
-    saved = state.get("run_args") or {}
+    saved = dict(state.get("run_args") or {})
+    if "out" in given and os.path.realpath(given["out"]) == os.path.realpath(args.resume):
+        del given["out"]
+    if "out" in given:
+        saved.setdefault("out", args.resume)
+    problem = resume_problem(saved, given, done_epochs=state.get("epoch"))
+    if problem:
+        raise DeepFMError(problem)
     for name in RESUMED_ARGS:
-        if name in saved:
+        if name in saved and name not in given:
             setattr(args, name, saved[name])
     args.out = args.resume
     args.resolved_preset = None  # resolve again from the saved values
@@ -51,12 +76,25 @@ def apply_resume(args):
 
 def run(args):
     args.explicit_dropout, args.explicit_mlp_dims = args.dropout is not None, args.mlp_dims is not None
+    lock = None
     if args.resume:
         if args.no_checkpoints:  # fail before reading (the other checks need the saved flags)
             RunSpec(resume=True).validate()
         apply_resume(args)
     notes = []
     spec = run_spec_from_args(args, note=notes.append)
+    if not spec.distributed:  # workers of one job share --out; rank 0 alone writes it
+        lock = lock_run_folder(args.out) if args.resume else claim_run_folder(args.out, args.overwrite)
+    else:
+        check_out_path(args.out)
+    try:
+        return train_and_report(args, spec, notes)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def train_and_report(args, spec, notes):
     split = load_data(args)
     if wants_validation(args):
         split = add_validation(split, args)

@@ -6,6 +6,7 @@ few line numbers are kept for the report, and ``strict=True`` turns the first
 one into an error naming the file and line.
 """
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,15 +45,26 @@ class SkipReport:
                 "reasons": dict(self.reasons), "examples": [list(e) for e in self.examples]}
 
 
-def read_text_lines(path):
-    """The file's lines, CR/LF-neutral, with clear errors for unreadable input."""
-    path = os.fspath(path)
+STDIN = "-"
+
+
+def read_raw_bytes(path):
+    """All bytes of ``path``, read once: a file, a pipe, a FIFO or ``-`` (stdin)."""
+    if path == STDIN:
+        return sys.stdin.buffer.read()
     if not os.path.exists(path):
         raise DeepFMError(f"{path}: no such file")
     if os.path.isdir(path):
         raise DeepFMError(f"{path}: is a directory, expected a data file")
     with open(path, "rb") as f:
-        raw = f.read()
+        return f.read()
+
+
+def read_text_lines(path):
+    """The file's lines, CR/LF-neutral, with clear errors for unreadable input.
+    ``path`` may be ``-`` (stdin), a pipe or a FIFO: it is read exactly once."""
+    path = os.fspath(path)
+    raw = read_raw_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -72,14 +84,40 @@ def read_ctr_columns(path, num_feat=34, strict=False, with_label=True):
 
     ``with_label=False`` reads files of features only (what ``predict`` takes).
     """
-    lines = read_text_lines(path)
+    labels, cells, report, _ = parse_ctr_lines(path, read_text_lines(path), num_feat, strict, with_label)
+    return labels, cells, report
+
+
+# The minority layout may be at most this share of the lines that fit either
+# layout; above it the file is ambiguous (docs/reliability.md).
+MAX_MINORITY_SHARE = 0.1
+
+
+def has_label_column(path, lines, num_feat):
+    """Whether ``lines`` carry a label column, decided by the whole file: the
+    field count (num_feat + 1 or num_feat) most lines have. A bad first line
+    cannot flip it; a file where both layouts are common is an error."""
+    counts = [line.count("\t") + 1 for line in lines if line.strip()]
+    if not counts:
+        raise DataFormatError(path, None, "the file is empty", "tab-separated CTR lines")
+    labelled, bare = counts.count(num_feat + 1), counts.count(num_feat)
+    if min(labelled, bare) > MAX_MINORITY_SHARE * (labelled + bare):
+        raise DataFormatError(path, None, f"cannot tell whether there is a label column: {labelled} lines "
+                              f"have {num_feat + 1} columns and {bare} have {num_feat}",
+                              "one layout for the whole file")
+    return labelled >= bare
+
+
+def parse_ctr_lines(path, lines, num_feat, strict=False, with_label=True):
+    """(labels (n,) float32 or None, values (n, num_feat) object, SkipReport,
+    rows int64 (n,): the 0-based line number each kept row came from)."""
     report = SkipReport(str(path), total_lines=len(lines))
     if not lines:
         raise DataFormatError(path, None, "the file is empty", "tab-separated CTR lines")
     num_cols = num_feat + (1 if with_label else 0)
     expected = (f"label (0 or 1) then {num_feat} tab-separated fields" if with_label
                 else f"{num_feat} tab-separated fields")
-    good = []
+    good, rows = [], []
     for i, line in enumerate(lines):
         if line.count("\t") != num_cols - 1:
             reason = "blank line" if not line.strip() else f"{line.count(chr(9)) + 1} columns"
@@ -87,6 +125,7 @@ def read_ctr_columns(path, num_feat=34, strict=False, with_label=True):
             reason = f"label {line[:line.index(chr(9))]!r}"
         else:
             good.append(line)
+            rows.append(i)
             continue
         if strict:
             raise DataFormatError(path, i + 1, reason, expected)
@@ -97,5 +136,5 @@ def read_ctr_columns(path, num_feat=34, strict=False, with_label=True):
     cells = np.array("\t".join(good).split("\t"), dtype=object).reshape(len(good), num_cols)
     if with_label:
         labels = (cells[:, 0] == "1").astype(np.float32)
-        return labels, cells[:, 1:], report
-    return None, cells, report
+        return labels, cells[:, 1:], report, np.asarray(rows, dtype=np.int64)
+    return None, cells, report, np.asarray(rows, dtype=np.int64)

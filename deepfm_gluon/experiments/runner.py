@@ -13,6 +13,7 @@ import time
 from ..atomic import atomic_write_json
 from ..distributed.sparse_worker import DistributedSparseFitter
 from ..distributed.worker import DistributedFitter, exit_on_error, join_job, train_worker
+from ..errors import DeepFMError
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
 from ..training.config import RunSpec
@@ -42,6 +43,7 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
 def run(spec, split, log=print, run_args=None):
     """Carry out a RunSpec on ``split`` (validated first); returns (net, History, seconds)."""
     spec.validate()
+    check_one_batch(spec, split)
     net = build_model(spec.model, split.train.field_dims, **spec.model_overrides)
     fitter = choose_fitter(spec, net)  # a distributed one joins the job here
     guard = exit_on_error() if spec.distributed else contextlib.nullcontext()
@@ -59,6 +61,17 @@ def run(spec, split, log=print, run_args=None):
         if spec.out_dir is not None and rank == 0:
             save_outputs(spec.out_dir, net, spec.model, split, history, seconds)
     return net, history, seconds
+
+
+def check_one_batch(spec, split):
+    """Refuse a training set smaller than one batch: batches are full-size, so
+    it would train with zero updates (docs/reliability.md). Distributed
+    workers check their shard in the worker loop."""
+    lines, batch = len(split.train.labels), spec.config.batch_size
+    if not spec.distributed and lines < batch:
+        where = getattr(split.train, "data_path", None) or "the training data"
+        raise DeepFMError(f"{where}: {lines} training lines, fewer than one batch of {batch}; "
+                          f"pass --batch-size {lines} or less")
 
 
 def choose_fitter(spec, net):

@@ -18,7 +18,8 @@ from mxnet import npx
 from ..version import __version__
 from ..atomic import atomic_write, atomic_write_json
 from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_dict
-from ..errors import ModelDirError
+from ..errors import ModelDirError, useful_line
+from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
 from ..models import MODEL_KINDS
 
 FORMAT = "deepfm-gluon-model"
@@ -53,6 +54,8 @@ def _read_json(path):
         raise ModelDirError(f"{path}: missing; is this a deepfm-gluon model directory?") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelDirError(f"{path}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise ModelDirError(f"{path}: JSON nested too deep (at most {MAX_JSON_DEPTH} levels)") from None
 
 
 def read_meta(model_dir):
@@ -72,7 +75,31 @@ def read_meta(model_dir):
     config = meta.get("model_config")
     if not isinstance(config, dict) or not isinstance(config.get("field_dims"), list):
         raise ModelDirError(f"{path}: model_config lacks field_dims")
+    check_meta_sizes(path, meta)
     return meta
+
+
+def check_meta_sizes(path, meta):
+    """Types, ranges, sizes and nesting of meta.json, before any array is made."""
+    if json_depth(meta) > MAX_JSON_DEPTH:
+        raise ModelDirError(f"{path}: JSON nested too deep (at most {MAX_JSON_DEPTH} levels)")
+    num_feat = meta.get("num_feat")
+    if not is_int(num_feat) or not 1 <= num_feat <= MAX_FIELDS:
+        raise ModelDirError(f"{path}: num_feat: expected an integer 1..{MAX_FIELDS}, got {num_feat!r}")
+    problem = model_config_problem(meta["model_config"], num_feat)
+    if problem:
+        raise ModelDirError(f"{path}: model_config {problem}")
+
+
+def check_vocabularies(path, encoder):
+    """Every local index of a mapping.json vocabulary inside its own field's
+    block (0..size-1) and every default in 0..size: an index elsewhere would
+    silently read another field's rows."""
+    for f, (vocab, default) in enumerate(zip(encoder.vocabularies, encoder.defaults)):
+        if not all(is_int(v) and 0 <= v < len(vocab) for v in vocab.values()):
+            raise ModelDirError(f"{path}: field {f + 1}: indices must be 0..{len(vocab) - 1}")
+        if not is_int(default) or not 0 <= default <= len(vocab):
+            raise ModelDirError(f"{path}: field {f + 1}: default {default!r} outside 0..{len(vocab)}")
 
 
 def read_encoder(model_dir, num_feat):
@@ -93,6 +120,7 @@ def read_encoder(model_dir, num_feat):
             encoder = VocabularyEncoder.from_feat_mapper(feat_mapper, defaults)
         except (KeyError, TypeError, ValueError, AttributeError, EncoderFormatError) as err:
             raise ModelDirError(f"{path}: malformed feature mapping ({err})") from None
+        check_vocabularies(path, encoder)
     if encoder.num_fields != num_feat:
         raise ModelDirError(f"{path}: expected an encoder for {num_feat} fields, "
                             f"found {encoder.num_fields}")
@@ -116,8 +144,8 @@ def load_model_dir(model_dir, expected_kind=None, ctx=None):
     try:
         net.load_parameters(params, ctx=ctx or mx.cpu())
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelDirError(f"{params}: does not fit the {meta['kind']} in meta.json ({first[:300]})") from None
+        raise ModelDirError(f"{params}: unreadable or does not fit the {meta['kind']} in meta.json "
+                            f"({useful_line(err) if str(err).strip() else type(err).__name__})") from None
     encoder = read_encoder(model_dir, meta["num_feat"])
     if list(encoder.field_dims) != list(meta["model_config"]["field_dims"]):
         raise ModelDirError(f"{model_dir}: the encoder's field sizes do not match the model's field_dims")

@@ -1,7 +1,9 @@
 """Scoring new files with a saved model and its training-time encoder."""
 import mxnet as mx
 
-from ..data.reader import read_ctr_columns, read_text_lines
+import numpy as np
+
+from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
 from ..errors import DataFormatError, ModelDirError
 from ..training.loop import predict_logits
 from ..training.metrics import accuracy_at, log_loss, roc_auc
@@ -31,13 +33,24 @@ class Predictor:
     def read(self, path, strict=False):
         """(features int32 (n, num_feat), labels float32 (n,) or None, skip
         report) of a d2l-format file; the label column is optional."""
+        features, labels, report, _, _ = self.read_rows(path, strict)
+        return features, labels, report
+
+    def read_rows(self, path, strict=False):
+        """``read`` plus rows int64 (n,) (the input line of each feature row)
+        and the input's line count; ``path`` is read once (``-``, pipes, FIFOs work)."""
         lines = read_text_lines(path)
-        first = next((line for line in lines if line.strip()), None)
-        if first is None:
-            raise DataFormatError(path, None, "the file is empty", "tab-separated CTR lines")
-        with_label = first.count("\t") == self.num_feat
-        labels, values, report = read_ctr_columns(path, self.num_feat, strict, with_label)
-        return self.encode(values), labels, report
+        with_label = has_label_column(path, lines, self.num_feat)
+        labels, values, report, rows = parse_ctr_lines(path, lines, self.num_feat, strict, with_label)
+        return self.encode(values), labels, report, rows, len(lines)
+
+    def predict_aligned(self, path, strict=False):
+        """(float64 (num_lines,) probabilities, one per input line, NaN where
+        a line was malformed; skip report)."""
+        features, _, report, rows, num_lines = self.read_rows(path, strict)
+        probs = np.full(num_lines, np.nan)
+        probs[rows] = self.predict_features(features)
+        return probs, report
 
     def predict_features(self, features):
         """features: int32 (n, num_feat) -> float probabilities (n,), exactly

@@ -15,13 +15,14 @@ draws the same dropout masks as the uninterrupted one.
 import json
 import os
 import shutil
+import sys
 import tempfile
 
 import mxnet as mx
 
 from .. import gluon_compat
-from ..atomic import atomic_write_json
-from ..errors import DeepFMError
+from ..atomic import atomic_write_json, current_umask, full_disk_error
+from ..errors import DeepFMError, useful_line
 from .history import History
 
 FORMAT_VERSION = 1
@@ -110,6 +111,7 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
     os.makedirs(folder, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".checkpoint-", dir=folder)
     try:
+        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700: keep normal permissions
         fitter.net.save_parameters(os.path.join(staging, "model.params"))
         arrays, optimizer_meta = _updater_payload(fitter.trainer)
         optimizer_meta["tables"] = _tables_payload(getattr(fitter, "tables", None), arrays)
@@ -123,8 +125,11 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
         if os.path.exists(final):
             shutil.rmtree(final)
         os.replace(staging, final)
-    except BaseException:
+    except BaseException as err:
+        full = full_disk_error(folder, staging) if isinstance(err, Exception) else None
         shutil.rmtree(staging, ignore_errors=True)
+        if full is not None and not isinstance(err, OSError):
+            raise full from None
         raise
     atomic_write_json(os.path.join(folder, LATEST), {"epoch": epoch, "path": os.path.basename(final)})
     _prune(folder, keep=KEEP)
@@ -138,21 +143,70 @@ def _prune(folder, keep):
     for stale in os.listdir(folder):
         if stale.startswith(".checkpoint-"):
             shutil.rmtree(os.path.join(folder, stale), ignore_errors=True)
+    remove_stale_pointers(folder)
+
+
+def remove_stale_pointers(folder):
+    """Delete ``.latest.json.*`` temporaries a crash mid-rename left behind."""
+    for stale in os.listdir(folder):
+        if stale.startswith("." + LATEST + "."):
+            try:
+                os.remove(os.path.join(folder, stale))
+            except OSError:
+                pass
+
+
+STATE_KEYS = ("format_version", "epoch", "kind", "history", "batches", "optimizer")
+
+
+def read_state(path):
+    """state.json of the checkpoint folder ``path``, checked for its keys."""
+    try:
+        with open(os.path.join(path, "state.json")) as f:
+            state = json.load(f)
+    except (OSError, ValueError, RecursionError) as err:
+        raise DeepFMError(f"{path}/state.json: unreadable ({useful_line(err) or type(err).__name__})") from None
+    missing = [key for key in STATE_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise DeepFMError(f"{path}/state.json: damaged checkpoint, missing {', '.join(missing)}")
+    return state
+
+
+def newest_complete(folder):
+    """The newest ``epoch-NNNN`` folder whose state.json reads; None if none."""
+    names = sorted((d for d in os.listdir(folder) if d.startswith("epoch-")), reverse=True) \
+        if os.path.isdir(folder) else []
+    for name in names:
+        try:
+            read_state(os.path.join(folder, name))
+        except DeepFMError:
+            continue
+        return os.path.join(folder, name)
+    return None
+
+
+def read_pointer(folder):
+    """The checkpoint folder latest.json names; None if it is missing or unreadable."""
+    try:
+        with open(os.path.join(folder, LATEST)) as f:
+            latest = json.load(f)
+        return os.path.join(folder, os.path.basename(str(latest["path"])))
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
 
 
 def read_latest(folder):
-    """state.json of the latest complete checkpoint, with its folder."""
-    pointer = os.path.join(folder, LATEST)
-    if not os.path.exists(pointer):
-        raise DeepFMError(f"{folder}: no checkpoint to resume from (no {LATEST})")
-    try:
-        with open(pointer) as f:
-            latest = json.load(f)
-        path = os.path.join(folder, os.path.basename(str(latest["path"])))
-        with open(os.path.join(path, "state.json")) as f:
-            state = json.load(f)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DeepFMError(f"{folder}: unreadable checkpoint ({err})") from None
+    """state.json of the latest complete checkpoint, with its folder. When
+    latest.json is missing or unreadable, the newest complete checkpoint
+    folder is used, with a warning on stderr."""
+    path = read_pointer(folder)
+    if path is None:
+        path = newest_complete(folder)
+        if path is None:
+            raise DeepFMError(f"{folder}: no checkpoint to resume from (no {LATEST})")
+        print(f"warning: {os.path.join(folder, LATEST)} is missing or unreadable; "
+              f"resuming from the newest complete checkpoint {path}", file=sys.stderr)
+    state = read_state(path)
     if state.get("format_version") != FORMAT_VERSION:
         raise DeepFMError(f"{path}: checkpoint format {state.get('format_version')!r}, "
                           f"expected {FORMAT_VERSION}")
@@ -170,10 +224,20 @@ def restore_checkpoint(folder, fitter, batches):
         # run keeps its tables on the first device only)
         fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
-        raise DeepFMError(f"{path}/model.params: does not fit this model ({str(err).splitlines()[0][:200]})") from None
-    arrays = mx.nd.load(os.path.join(path, "optimizer.states"))
-    _restore_updaters(fitter.trainer, arrays, state["optimizer"], fitter.contexts)
-    _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
-    batches.set_state(state["batches"])
-    fitter.history = History.from_dict(state["history"])
+        raise DeepFMError(f"{path}/model.params: unreadable or does not fit this model ({useful_line(err, 200)})") from None
+    restore_rest(path, state, fitter, batches)
     return state["epoch"]
+
+
+def restore_rest(path, state, fitter, batches):
+    """Optimizer states, batch order and history of checkpoint ``path``; a
+    damaged part is one DeepFMError naming the checkpoint."""
+    try:
+        arrays = mx.nd.load(os.path.join(path, "optimizer.states"))
+        _restore_updaters(fitter.trainer, arrays, state["optimizer"], fitter.contexts)
+        _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
+        batches.set_state(state["batches"])
+        fitter.history = History.from_dict(state["history"])
+    except (mx.base.MXNetError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        reason = useful_line(err, 200) if str(err).strip() else type(err).__name__
+        raise DeepFMError(f"{path}: damaged checkpoint (optimizer.states or state.json: {reason})") from None

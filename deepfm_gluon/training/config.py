@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any, Optional
 
 from ..errors import DeepFMError
+from ..limits import MAX_CPU_CONTEXTS, MAX_FACTORS, MAX_MLP_LAYERS, MAX_MLP_WIDTH, MAX_SEED, is_int
 
 KVSTORES = ("device", "local", "dist_sync", "dist_async")
 
@@ -162,9 +163,31 @@ class RunSpec:
             raise DeepFMError(problem)
         return self
 
+    def size_problem(self):
+        """Flag values out of range, refused before any data or array exists."""
+        config = self.config
+        if not is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
+            return f"--seed {config.seed}: expected an integer 0..{MAX_SEED}"
+        factors = self.model_overrides.get("num_factors")
+        if factors is not None and not 1 <= factors <= MAX_FACTORS:
+            return f"--num-factors {factors}: expected 1..{MAX_FACTORS} (docs/reliability.md, size limits)"
+        mlp = self.model_overrides.get("mlp_dims")
+        if mlp is not None and (len(mlp) > MAX_MLP_LAYERS or not all(1 <= d <= MAX_MLP_WIDTH for d in mlp)):
+            return (f"--mlp-dims {','.join(map(str, mlp))}: expected at most {MAX_MLP_LAYERS} sizes, "
+                    f"each 1..{MAX_MLP_WIDTH}")
+        devices = config.devices or ""
+        if devices.startswith("cpu:"):
+            count = devices.split(":", 1)[1]
+            if not count.isdigit() or not 1 <= int(count) <= MAX_CPU_CONTEXTS:
+                return f"--devices {devices}: expected cpu:N with N in 1..{MAX_CPU_CONTEXTS}"
+        return None
+
     def problem(self):
         """The first impossible combination, as one sentence; None if there is none."""
         config = self.config
+        problem = self.size_problem()
+        if problem:
+            return problem
         if self.preset is not None and preset_problem(self.preset):
             return f"--preset {self.preset.name}: {preset_problem(self.preset)}"
         if stopping_problem(config.monitor, config.early_stop, config.embedding_l2):
@@ -195,3 +218,24 @@ class RunSpec:
             if config.book_compat:
                 return "sparse updates do not combine with --book-compat"
         return None
+
+
+# Flags a resumed run may change: everything else would make it another run.
+RESUME_CHANGEABLE = ("epochs", "data_dir", "strict")
+
+
+def resume_problem(saved, given, done_epochs=None):
+    """``saved``: the run_args of the checkpointed run; ``given``: the flags
+    typed beside --resume (name -> value, only those the user set). The first
+    one that would change the run, as one sentence; None if none does."""
+    for name, value in given.items():
+        if name in RESUME_CHANGEABLE or name not in saved or saved[name] == value:
+            continue
+        flag = "--" + name.replace("_", "-")
+        started = "not set" if saved[name] is None else f"{flag} {saved[name]}"
+        return (f"{flag} {value}: --resume continues the run as it started ({started}); "
+                "only --epochs may change (to extend it)")
+    epochs = given.get("epochs")
+    if epochs is not None and done_epochs is not None and epochs < done_epochs:
+        return f"--epochs {epochs}: the run already finished {done_epochs} epochs"
+    return None

@@ -1,0 +1,61 @@
+"""Size limits checked before anything large is allocated, and a JSON
+nesting check: a hostile or mistyped model, checkpoint or flag is refused
+with one line instead of costing gigabytes (docs/reliability.md)."""
+
+MAX_FIELDS = 10_000            # num_feat: Criteo has 39
+MAX_FACTORS = 4_096            # num_factors: the book uses 10 and 20
+MAX_MLP_WIDTH = 65_536         # one hidden layer's size
+MAX_MLP_LAYERS = 64
+MAX_PARAMETERS = 2 ** 30       # embedding rows x (factors + 1): 4 GiB of float32
+MAX_JSON_DEPTH = 32            # model/checkpoint JSON is at most a few levels deep
+MAX_CPU_CONTEXTS = 64          # --devices cpu:N
+MAX_SEED = 2 ** 32 - 1         # numpy's seed range
+
+
+def json_depth(value, limit=MAX_JSON_DEPTH):
+    """Nesting depth of a parsed JSON value, counting stops past ``limit``."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        nxt = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        level = nxt
+    return depth
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def model_config_problem(config, num_feat=None):
+    """The first problem of a model config dict (field_dims, num_factors and,
+    for DeepFM, mlp_dims, drop_rate) as 'key: ...' text; None if it is sound.
+    Checked from the numbers alone, before any array exists."""
+    dims = config.get("field_dims")
+    if not isinstance(dims, list) or not dims or not all(is_int(d) and d >= 1 for d in dims):
+        return "field_dims: expected a non-empty list of positive integers"
+    if len(dims) > MAX_FIELDS:
+        return f"field_dims: {len(dims)} fields, more than the limit {MAX_FIELDS}"
+    if num_feat is not None and len(dims) != num_feat:
+        return f"field_dims: {len(dims)} fields but num_feat is {num_feat}"
+    factors = config.get("num_factors")
+    if not is_int(factors) or not 1 <= factors <= MAX_FACTORS:
+        return f"num_factors: expected an integer 1..{MAX_FACTORS}, got {factors!r}"
+    size = sum(dims) * (factors + 1)
+    if size > MAX_PARAMETERS:
+        return (f"field_dims: {sum(dims)} rows x {factors + 1} columns = {size} parameters, "
+                f"more than the limit {MAX_PARAMETERS}")
+    if "mlp_dims" in config:
+        mlp = config["mlp_dims"]
+        if (not isinstance(mlp, list) or len(mlp) > MAX_MLP_LAYERS
+                or not all(is_int(d) and 1 <= d <= MAX_MLP_WIDTH for d in mlp)):
+            return f"mlp_dims: expected up to {MAX_MLP_LAYERS} integers 1..{MAX_MLP_WIDTH}, got {mlp!r}"
+    if "drop_rate" in config:
+        rate = config["drop_rate"]
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
+            return f"drop_rate: expected a number in [0, 1), got {rate!r}"
+    return None
