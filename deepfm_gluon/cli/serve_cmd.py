@@ -20,10 +20,27 @@ def run_evaluate(args):
 
 def run_predict(args):
     predictor = Predictor(args.model_dir)
+    if predictor.criteo:
+        return run_predict_criteo(predictor, args)
     features, _, report = predictor.read(args.input, strict=args.strict)
     probs = predictor.predict_features(features)
     atomic_write(args.output, lambda tmp: np.savetxt(tmp, probs, fmt="%.8f"))
     print(f"wrote {len(probs)} probabilities to {args.output}")
     if report.skipped:
         print("warning: " + report.summary())
+    return 0
+
+
+def run_predict_criteo(predictor, args):
+    """Raw Criteo lines, streamed chunk by chunk (serving/criteo_scoring.py)."""
+    from ..serving.criteo_scoring import predict_criteo_file  # Criteo models only: keeps start-up fast
+    result = {}
+
+    def write(tmp):
+        with open(tmp, "w") as out:
+            result["lines"], result["report"] = predict_criteo_file(predictor, args.input, out, args.strict)
+    atomic_write(args.output, write)
+    print(f"wrote {result['lines']} probabilities to {args.output}")
+    if result["report"].skipped:
+        print("warning: " + result["report"].summary())
     return 0
