@@ -88,7 +88,8 @@ def add_train(subparsers):
 def add_serve(subparsers):
     p = subparsers.add_parser("evaluate", help="AUC, logloss and accuracy of a saved model on a file")
     p.add_argument("--model-dir", required=True)
-    p.add_argument("--data", required=True, help="a file in the training format (label first)")
+    p.add_argument("--data", required=True, help="a file in the training format (label first); for "
+                   "a Criteo model, raw Criteo lines (PATH or criteo:PATH, TSV or CSV with a header)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--strict", action="store_true")
     p.set_defaults(handler="serve_cmd:run_evaluate")
@@ -98,6 +99,13 @@ def add_serve(subparsers):
     p.add_argument("--output", required=True)
     p.add_argument("--strict", action="store_true")
     p.set_defaults(handler="serve_cmd:run_predict")
+
+
+def add_prepare(subparsers):
+    p = subparsers.add_parser("prepare", help="build the criteo:PATH cache once (before `launch` "
+                                              "or several runs); training then memory-maps it")
+    add_data_args(p)
+    p.set_defaults(handler="prepare_cmd:run")
 
 
 def add_compare(subparsers):
@@ -190,7 +198,7 @@ def add_bench(subparsers):
     p.set_defaults(handler="bench_cmd:run")
 
 
-SUBCOMMANDS = [add_train, add_serve, add_compare, add_experiments, add_launch, add_bench]
+SUBCOMMANDS = [add_train, add_serve, add_prepare, add_compare, add_experiments, add_launch, add_bench]
 
 
 def build_parser():

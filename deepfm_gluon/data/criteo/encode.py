@@ -102,6 +102,11 @@ class StreamingVocabulary:
             counts[distinct] += np.bincount(codes, minlength=len(distinct))
         return ids
 
+    def uncount(self, field, raw_ids):
+        """Take back the counts of hold-out rows (raw ids of ``field``)."""
+        codes, distinct = pd.factorize(raw_ids)
+        self.counts[field][distinct] -= np.bincount(codes, minlength=len(distinct))
+
     def _texts(self, field, raw_ids):
         """Token text of the given raw ids (only kept ones are ever decoded)."""
         if field < NUM_INT:
