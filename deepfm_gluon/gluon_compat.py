@@ -75,3 +75,22 @@ def params_by_structural_name(block):
     """{structural name: Parameter}, the names ``save_parameters`` writes
     (e.g. 'embedding.weight'), independent of the Block's name prefix."""
     return block._collect_params_with_prefix()
+
+
+# --- Parameters: adopting an array without Gluon's copies (large tables) ----
+
+def adopt_parameter_data(param, data):
+    """Make ``data`` (an array on one device, of ``param``'s shape) the value
+    of ``param`` as ``initialize`` would, but without its two full-size
+    temporaries (a zeros array on the CPU, then a copy per device): for a
+    39M-row table each is 3 GB. The gradient buffer follows ``grad_req``
+    (none for 'null')."""
+    ctx = data.ctx
+    param._deferred_init = ()
+    param._ctx_list = [ctx]
+    param._ctx_map = [[], []]
+    devices = param._ctx_map[ctx.device_typeid & 1]
+    devices.extend([None] * (ctx.device_id + 1))
+    devices[ctx.device_id] = 0
+    param._data = [data]
+    param._init_grad()

@@ -81,7 +81,7 @@ class SparseFitter(Fitter):
         import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
         self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
         ctx = self.contexts[0]
-        self.init_net([ctx])
+        self.init_net([ctx], sparse_tables=TABLES)  # no dense gradient buffers for the big tables
         self.rows = self.config.batch_size * self.net.num_fields
         self.twin = compact_twin(self.net, self.rows)
         for name in TABLES:  # the compact tables are overwritten every step
