@@ -94,3 +94,21 @@ def adopt_parameter_data(param, data):
     devices[ctx.device_id] = 0
     param._data = [data]
     param._init_grad()
+
+
+def save_parameters_without_copies(block, filename):
+    """Write the file ``block.save_parameters(filename)`` writes, without its
+    copy of every parameter (``Parameter._reduce`` copies each array to the
+    CPU first: a 3 GB table would be held twice). Parameters on one CPU
+    device are written as they are; anything else takes Gluon's own path."""
+    import mxnet as mx  # MXNet only for saving; this module stays import-light (start-up)
+    params = params_by_structural_name(block)
+    arrays = {}
+    for key, param in params.items():
+        data = param.list_data()
+        if len(data) != 1 or data[0].ctx.device_type != "cpu":
+            return block.save_parameters(filename)
+        arrays[key] = data[0]
+    save = mx.npx.save if mx.util.is_np_array() else mx.nd.save
+    save(filename, arrays)
+    return filename

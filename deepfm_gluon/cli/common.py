@@ -11,7 +11,7 @@ def train_config(args):
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                        book_compat=args.book_compat, devices=args.devices,
                        progress=not args.no_progress and os.isatty(2),
-                       sparse=getattr(args, "sparse", False))
+                       sparse=getattr(args, "sparse", False))  # None: by table size (runner)
 
 
 def criteo_options(args):

@@ -59,9 +59,13 @@ def add_train_args(parser, epochs=30):
     parser.add_argument("--book-compat", action="store_true",
                         help="reproduce the book exactly: double-sigmoid loss and d2l's accuracy")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--sparse", action="store_true",
-                        help="row-sparse embedding updates (lazy Adam): step time independent of "
-                             "the vocabulary size; for large data such as Criteo")
+    updates = parser.add_mutually_exclusive_group()
+    updates.add_argument("--sparse", action="store_const", const=True, default=None,
+                         help="row-sparse embedding updates (lazy Adam): step time independent of "
+                              "the vocabulary size; chosen by default when the embedding table "
+                              "has more than 1,000,000 rows (docs/criteo.md)")
+    updates.add_argument("--no-sparse", dest="sparse", action="store_const", const=False,
+                         help="dense updates of the embedding tables, whatever their size")
 
 
 def add_train(subparsers):

@@ -33,6 +33,8 @@ class TrainConfig:
     ``sparse=True`` updates the embedding tables row-sparse with lazy
     optimizer steps (training/sparse.py): a step's cost no longer grows with
     the vocabulary. Equal to dense training for SGD; lazy Adam differs.
+    ``sparse=None``: chosen by the table's size (more than ``AUTO_SPARSE_ROWS``
+    rows: sparse), in ``experiments.runner.resolve_updates``; the CLI's default.
     """
 
     epochs: int = 30
@@ -45,7 +47,7 @@ class TrainConfig:
     devices: Optional[str] = None
     eval_batch_size: int = 8192
     progress: bool = True
-    sparse: bool = False
+    sparse: Optional[bool] = False
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -62,6 +64,9 @@ def device_count(devices):
         except ValueError:
             raise DeepFMError(f"--devices {devices!r}: expected cpu:N with an integer N") from None
     return len([item for item in devices.split(",") if item.strip()])
+
+
+AUTO_SPARSE_ROWS = 1_000_000  # an embedding table with more rows gets sparse updates by default
 
 
 @dataclasses.dataclass
