@@ -65,11 +65,3 @@ def test_all_finite_checks_every_slice():
     assert not tables.all_finite(mx.np.array(array), slice_rows=1000)
     assert not tables.all_finite(mx.np.array(array))
 
-
-def test_saving_without_copies_writes_gluons_file(tmp_path):
-    from deepfm_gluon import gluon_compat
-    net = build_model("deepfm", [30, 40])
-    tables.init_parameters(net, [mx.cpu()], sparse_tables=("embedding", "fc"), large_rows=10)
-    net.save_parameters(str(tmp_path / "gluon.params"))
-    gluon_compat.save_parameters_without_copies(net, str(tmp_path / "ours.params"))
-    assert (tmp_path / "gluon.params").read_bytes() == (tmp_path / "ours.params").read_bytes()
