@@ -87,3 +87,40 @@ def kvstore_barrier(kv):
 def send_server_command(kv, body):
     """Send ``body`` (str) to every server on command head 0 (see distributed/ps_server.py)."""
     kv._send_command_to_servers(0, body)
+
+
+# --- Parameters: adopting an array without Gluon's copies (large tables) ----
+
+def adopt_parameter_data(param, data):
+    """Make ``data`` (an array on one device, of ``param``'s shape) the value
+    of ``param`` as ``initialize`` would, but without its two full-size
+    temporaries (a zeros array on the CPU, then a copy per device): for a
+    39M-row table each is 3 GB. The gradient buffer follows ``grad_req``
+    (none for 'null')."""
+    ctx = data.ctx
+    param._deferred_init = ()
+    param._ctx_list = [ctx]
+    param._ctx_map = [[], []]
+    devices = param._ctx_map[ctx.device_typeid & 1]
+    devices.extend([None] * (ctx.device_id + 1))
+    devices[ctx.device_id] = 0
+    param._data = [data]
+    param._init_grad()
+
+
+def save_parameters_without_copies(block, filename):
+    """Write the file ``block.save_parameters(filename)`` writes, without its
+    copy of every parameter (``Parameter._reduce`` copies each array to the
+    CPU first: a 3 GB table would be held twice). Parameters on one CPU
+    device are written as they are; anything else takes Gluon's own path."""
+    import mxnet as mx  # MXNet only for saving; this module stays import-light (start-up)
+    params = params_by_structural_name(block)
+    arrays = {}
+    for key, param in params.items():
+        data = param.list_data()
+        if len(data) != 1 or data[0].ctx.device_type != "cpu":
+            return block.save_parameters(filename)
+        arrays[key] = data[0]
+    save = mx.npx.save if mx.util.is_np_array() else mx.nd.save
+    save(filename, arrays)
+    return filename

@@ -127,7 +127,29 @@ def test_kvstore_barrier_and_server_commands():
 
 COVERED = ("trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
-           "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command")
+           "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
+           "adopt_parameter_data", "save_parameters_without_copies")
+
+
+def test_an_adopted_array_is_the_parameter_without_a_copy_or_gradient():
+    mx.npx.set_np()
+    layer = nn.Embedding(50, 3)
+    layer.weight.grad_req = "null"
+    data = mx.np.arange(150, dtype="float32").reshape(50, 3)
+    compat.adopt_parameter_data(layer.weight, data)
+    assert layer.weight.data() is data and layer.weight.list_ctx() == [mx.cpu()]
+    np.testing.assert_array_equal(layer(mx.np.array([2], dtype="int32")).asnumpy(), [[6, 7, 8]])
+
+
+def test_saving_without_copies_writes_the_bytes_gluon_writes(tmp_path):
+    mx.npx.set_np()
+    net = nn.HybridSequential()
+    net.add(nn.Embedding(40, 4), nn.Dense(2))
+    net.initialize()
+    net(mx.np.array([[1, 2]], dtype="int32"))
+    net.save_parameters(str(tmp_path / "gluon.params"))
+    compat.save_parameters_without_copies(net, str(tmp_path / "ours.params"))
+    assert (tmp_path / "gluon.params").read_bytes() == (tmp_path / "ours.params").read_bytes()
 
 
 def test_every_compat_function_is_covered_here():

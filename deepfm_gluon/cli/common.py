@@ -61,7 +61,8 @@ def train_config(args):
     return TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size, lr=preset.lr, seed=args.seed,
                        book_compat=args.book_compat, devices=args.devices,
                        progress=not args.no_progress and os.isatty(2),
-                       sparse=getattr(args, "sparse", False), early_stop=preset.early_stop,
+                       sparse=getattr(args, "sparse", False),  # None: by table size (runner)
+                       early_stop=preset.early_stop,
                        optimizer=getattr(args, "optimizer", None) or "adam",
                        monitor=preset.monitor, embedding_l2=preset.embedding_l2)
 

@@ -9,7 +9,7 @@ import os
 import stat
 import sys
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write, atomic_write_text
 from ..errors import DeepFMError
 
 STDOUT = "-"
@@ -62,3 +62,20 @@ def write_output(path, text):
             f.write(text)
     else:
         atomic_write_text(os.path.realpath(path), text)
+
+
+def write_output_with(path, write):
+    """``write_output`` for a producer that streams: ``write(file)`` gets an
+    open text file (stdout for ``-``, the stream itself, else a temporary
+    file that atomically replaces the symlink-resolved path)."""
+    if path == STDOUT:
+        write(sys.stdout)
+        sys.stdout.flush()
+    elif is_stream(path):
+        with open(path, "w") as f:
+            write(f)
+    else:
+        def to_file(tmp):
+            with open(tmp, "w") as f:
+                write(f)
+        atomic_write(os.path.realpath(path), to_file)

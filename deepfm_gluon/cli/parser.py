@@ -122,9 +122,13 @@ def add_train_args(parser, epochs=None):
     parser.add_argument("--optimizer", choices=["adam", "sgd", "adagrad", "ftrl"], default="adam",
                         help="the optimizer (default: the book's Adam); with --sparse the tables' "
                              "updates are lazy (Adam, SGD) and run on the servers of a kvstore job")
-    parser.add_argument("--sparse", action="store_true",
-                        help="row-sparse embedding updates (lazy Adam): step time independent of "
-                             "the vocabulary size; for large data such as Criteo")
+    updates = parser.add_mutually_exclusive_group()
+    updates.add_argument("--sparse", action="store_const", const=True, default=None,
+                         help="row-sparse embedding updates (lazy Adam): step time independent of "
+                              "the vocabulary size; chosen by default when the embedding table "
+                              "has more than 1,000,000 rows (docs/criteo.md)")
+    updates.add_argument("--no-sparse", dest="sparse", action="store_const", const=False,
+                         help="dense updates of the embedding tables, whatever their size")
     add_protocol_args(parser)
 
 
@@ -150,7 +154,8 @@ def add_train(subparsers):
 def add_serve(subparsers):
     p = subparsers.add_parser("evaluate", help="AUC, logloss and accuracy of a saved model on a file")
     p.add_argument("--model-dir", required=True)
-    p.add_argument("--data", required=True, help="a file in the training format (label first)")
+    p.add_argument("--data", required=True, help="a file in the training format (label first); for "
+                   "a Criteo model, raw Criteo lines (PATH or criteo:PATH, TSV or CSV with a header)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--strict", action="store_true")
     p.set_defaults(handler="serve_cmd:run_evaluate")
@@ -166,6 +171,13 @@ def add_serve(subparsers):
     p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet",
                    help="onnxruntime needs the serve extra (docs/serving.md)")
     p.set_defaults(handler="serve_cmd:run_predict")
+
+
+def add_prepare(subparsers):
+    p = subparsers.add_parser("prepare", help="build the criteo:PATH cache once (before `launch` "
+                                              "or several runs); training then memory-maps it")
+    add_data_args(p)
+    p.set_defaults(handler="prepare_cmd:run")
 
 
 def add_compare(subparsers):
@@ -287,8 +299,8 @@ def add_http(subparsers):
     p.set_defaults(handler="http_cmd:run")
 
 
-SUBCOMMANDS = [add_train, add_serve, add_compare, add_experiments, add_launch, add_bench, add_export,
-               add_http]
+SUBCOMMANDS = [add_train, add_serve, add_prepare, add_compare, add_experiments, add_launch, add_bench,
+               add_export, add_http]
 
 
 def build_parser():

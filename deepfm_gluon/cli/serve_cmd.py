@@ -4,7 +4,7 @@ import sys
 
 from ..serving.onnx_engine import load_predictor
 from ..serving.predictor import Predictor
-from .outputs import STDOUT, check_output, is_stream, write_output
+from .outputs import STDOUT, check_output, is_stream, write_output, write_output_with
 
 
 def run_evaluate(args):
@@ -27,6 +27,8 @@ def run_predict(args):
     """Row i of the output always belongs to input line i (docs/reliability.md)."""
     check_output(args.output, inputs=[args.input], folders=[args.model_dir], force=args.force)
     predictor = load_predictor(args.model_dir, args.engine)
+    if getattr(predictor, "criteo", False):
+        return run_predict_criteo(predictor, args)
     probs, report = predictor.predict_aligned(args.input, strict=args.strict)
     write_output(args.output, format_probabilities(probs))
     log = sys.stderr if args.output == STDOUT or is_stream(args.output) else sys.stdout
@@ -34,4 +36,19 @@ def run_predict(args):
           + (f" ({report.skipped} malformed lines as nan)" if report.skipped else ""), file=log)
     if report.skipped:
         print("warning: " + report.summary(), file=log)
+    return 0
+
+
+def run_predict_criteo(predictor, args):
+    """Raw Criteo lines, streamed chunk by chunk (serving/criteo_scoring.py)."""
+    from ..serving.criteo_scoring import predict_criteo_file  # Criteo models only: keeps start-up fast
+    result = {}
+
+    def write(out):
+        result["lines"], result["report"] = predict_criteo_file(predictor, args.input, out, args.strict)
+    write_output_with(args.output, write)
+    log = sys.stderr if args.output == STDOUT or is_stream(args.output) else sys.stdout
+    print(f"wrote {result['lines']} probabilities to {args.output}", file=log)
+    if result["report"].skipped:
+        print("warning: " + result["report"].summary(), file=log)
     return 0

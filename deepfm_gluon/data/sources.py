@@ -96,16 +96,33 @@ def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, nu
     return DataSplit(spec, train, test)
 
 
+def criteo_cache_args(spec, data_dir=None, strict=False, options=None):
+    """(file path, cache dir, CriteoOptions) for ``criteo:PATH``: the one rule
+    that `prepare`, the launcher and the workers share, so they meet in one cache."""
+    from .criteo import CriteoOptions  # Criteo runs only: imported here to keep start-up fast
+    path = spec[len(CRITEO_PREFIX):] if spec.startswith(CRITEO_PREFIX) else ""
+    if not path:
+        raise DeepFMError("--data criteo:PATH needs a file path after 'criteo:'")
+    options = dataclasses.replace(options or CriteoOptions(), strict=strict)
+    return path, os.path.join(data_dir or default_data_dir(), "criteo-cache"), options
+
+
+def prepare_criteo_cache(spec, data_dir=None, strict=False, options=None, log=None):
+    """Build (or find) the cache of ``criteo:PATH`` once, before any worker
+    starts; returns (cache folder, meta dict). Workers given the same
+    ``--data``/``--data-dir``/``--hash-buckets`` then memory-map it read-only
+    (``load_split``) and never encode. For the launcher (docs/criteo.md)."""
+    from .criteo import open_cache  # Criteo runs only: imported here to keep start-up fast
+    path, cache_dir, options = criteo_cache_args(spec, data_dir, strict, options)
+    return open_cache(path, cache_dir, options, log)
+
+
 def load_criteo_split(spec, data_dir=None, strict=False, options=None, log=None):
     """The DataSplit for ``criteo:PATH``; the cache lives in <data dir>/criteo-cache."""
     # Imported here, not at the top: the Criteo stack (pandas' hash tables) is
     # only loaded by runs that read Criteo data, which keeps start-up fast.
-    from .criteo import CriteoOptions, load_criteo
-    path = spec[len(CRITEO_PREFIX):]
-    if not path:
-        raise DeepFMError("--data criteo:PATH needs a file path after 'criteo:'")
-    options = dataclasses.replace(options or CriteoOptions(), strict=strict)
-    cache_dir = os.path.join(data_dir or default_data_dir(), "criteo-cache")
+    from .criteo import load_criteo
+    path, cache_dir, options = criteo_cache_args(spec, data_dir, strict, options)
     if log is None:  # a first read of a large file takes minutes: say what is happening
         def log(message):
             print(message, file=sys.stderr, flush=True)

@@ -6,6 +6,7 @@ devices), ``SparseFitter`` (row-sparse embedding updates) or, on a dist
 kvstore, a ``DistributedFitter`` for this worker, driven by the worker loop.
 """
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -16,7 +17,7 @@ from ..distributed.worker import DistributedFitter, exit_on_error, join_job, tra
 from ..errors import DeepFMError
 from ..models import build_model
 from ..serving.model_dir import save_model_dir
-from ..training.config import RunSpec
+from ..training.config import AUTO_SPARSE_ROWS, RunSpec
 from ..training.driver import train_epochs
 from ..training.loop import Fitter
 from ..training.plotting import plot_histories
@@ -42,7 +43,7 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
 
 def run(spec, split, log=print, run_args=None):
     """Carry out a RunSpec on ``split`` (validated first); returns (net, History, seconds)."""
-    spec.validate()
+    spec = resolve_updates(spec, split.train.field_dims, log).validate()
     check_one_batch(spec, split)
     net = build_model(spec.model, split.train.field_dims, **spec.model_overrides)
     fitter = choose_fitter(spec, net)  # a distributed one joins the job here
@@ -72,6 +73,33 @@ def check_one_batch(spec, split):
         where = getattr(split.train, "data_path", None) or "the training data"
         raise DeepFMError(f"{where}: {lines} training lines, fewer than one batch of {batch}; "
                           f"pass --batch-size {lines} or less")
+
+
+def resolve_updates(spec, field_dims, log=print):
+    """The one place where ``config.sparse=None`` (no --sparse/--no-sparse) is
+    decided: sparse updates when the embedding table has more than
+    ``AUTO_SPARSE_ROWS`` rows, said in one line; dense when it is smaller, or
+    when the run needs what sparse updates do not offer yet (then the line
+    says which). Returns the RunSpec with ``config.sparse`` True or False."""
+    config = spec.config
+    if config.sparse is not None:
+        return spec
+    dense = dataclasses.replace(spec, config=dataclasses.replace(config, sparse=False))
+    rows = int(sum(int(d) for d in field_dims))
+    if rows <= AUTO_SPARSE_ROWS:
+        return dense
+    sparse = dataclasses.replace(spec, config=dataclasses.replace(config, sparse=True))
+    note = ""
+    if sparse.problem() and spec.checkpoint_dir is not None and not spec.resume:
+        sparse, note = dataclasses.replace(sparse, checkpoint_dir=None), ", without checkpoints"
+    problem = sparse.problem()
+    say = log if log is not None else (lambda message: None)
+    if problem:
+        say(f"embedding table: {rows:,} rows > {AUTO_SPARSE_ROWS:,}, but dense updates: {problem}")
+        return dense
+    say(f"embedding table: {rows:,} rows > {AUTO_SPARSE_ROWS:,}: sparse updates "
+        f"(lazy {config.optimizer}{note}); --no-sparse for dense")
+    return sparse
 
 
 def choose_fitter(spec, net):

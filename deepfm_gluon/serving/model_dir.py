@@ -20,6 +20,7 @@ from ..atomic import atomic_write, atomic_write_json
 from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_dict
 from ..errors import ModelDirError, useful_line
 from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
+from ..gluon_compat import save_parameters_without_copies
 from ..models import MODEL_KINDS
 
 FORMAT = "deepfm-gluon-model"
@@ -33,7 +34,8 @@ def save_model_dir(out_dir, net, kind, train_set, extra_meta=None):
     trained on (its ``encoder`` is saved); ``extra_meta``: more meta.json keys."""
     os.makedirs(out_dir, exist_ok=True)
     encoder = train_set.encoder
-    atomic_write(os.path.join(out_dir, PARAMS), net.save_parameters)
+    # net.save_parameters' file, without a second copy of each table in memory
+    atomic_write(os.path.join(out_dir, PARAMS), lambda tmp: save_parameters_without_copies(net, tmp))
     encoder.save(os.path.join(out_dir, ENCODER))
     if isinstance(encoder, VocabularyEncoder):
         mapping = {"feat_mapper": {str(f + 1): v for f, v in enumerate(encoder.vocabularies)},

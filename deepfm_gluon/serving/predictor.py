@@ -7,6 +7,7 @@ from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
 from ..errors import DataFormatError, ModelDirError
 from ..training.loop import predict_logits
 from ..training.metrics import accuracy_at, log_loss, roc_auc
+from .criteo_scoring import evaluate_criteo_file, is_criteo_model
 from .model_dir import load_model_dir
 
 
@@ -16,11 +17,8 @@ class Predictor:
     def __init__(self, model_dir, ctx=None, batch_size=8192):
         self.ctx = ctx or mx.cpu()
         self.net, self.meta, self.encoder = load_model_dir(model_dir, ctx=self.ctx)
-        if str(self.meta.get("data", "")).startswith("criteo:"):
-            # Its encoder expects Criteo's 39 raw fields (docs/criteo.md), and the
-            # d2l-format reader does not read Criteo's layouts (comma, header).
-            raise ModelDirError(f"{model_dir}: trained on Criteo data; evaluate/predict read the "
-                                "d2l format only, so they cannot score it yet")
+        # A Criteo model reads raw Criteo lines (TSV or CSV with a header), streamed: criteo_scoring.py
+        self.criteo = is_criteo_model(self.meta, self.encoder)
         self.net.hybridize(static_alloc=True)
         self.num_feat = self.encoder.num_fields
         self.field_dims = self.encoder.field_dims
@@ -58,7 +56,10 @@ class Predictor:
         return predict_logits(self.net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
-        """AUC, logloss, accuracy and skipped lines of a labelled d2l-format file."""
+        """AUC, logloss, accuracy and skipped lines of a labelled d2l-format
+        file (or, for a Criteo model, a labelled Criteo file)."""
+        if self.criteo:
+            return evaluate_criteo_file(self, path, strict)
         features, labels, report = self.read(path, strict)
         if labels is None:
             raise DataFormatError(path, 1, "no label column", "label then the fields, to evaluate")

@@ -40,6 +40,8 @@ class TrainConfig:
     (training/early_stopping.py); it needs a validation split.
     ``embedding_l2``: L2 penalty (lambda/2)*||row||^2 on the embedding rows
     (both tables) that a batch touches (training/regularization.py).
+    ``sparse=None``: chosen by the table's size (more than ``AUTO_SPARSE_ROWS``
+    rows: sparse), in ``experiments.runner.resolve_updates``; the CLI's default.
     """
 
     epochs: int = 30
@@ -52,7 +54,7 @@ class TrainConfig:
     devices: Optional[str] = None
     eval_batch_size: int = 8192
     progress: bool = True
-    sparse: bool = False
+    sparse: Optional[bool] = False
     early_stop: Optional[int] = None
     monitor: str = "auc"
     embedding_l2: float = 0.0
@@ -125,6 +127,9 @@ def device_count(devices):
         except ValueError:
             raise DeepFMError(f"--devices {devices!r}: expected cpu:N with an integer N") from None
     return len([item for item in devices.split(",") if item.strip()])
+
+
+AUTO_SPARSE_ROWS = 1_000_000  # an embedding table with more rows gets sparse updates by default
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ import time
 
 import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon, init, npx
+from mxnet import autograd, gluon, npx
 
 from ..data.batches import BatchIterator, sequential_batches
 from ..errors import DeepFMError
@@ -29,6 +29,7 @@ from ..models.registry import BOOK_SETTINGS
 from .config import is_dist_kvstore
 from .contexts import parse_contexts
 from .history import History
+from .tables import all_finite, init_parameters
 from .metrics import accuracy_at, d2l_accuracy, log_loss_from_logits, roc_auc, sigmoid
 from .regularization import add_embedding_l2_dense
 
@@ -114,11 +115,12 @@ class Fitter:
         """The configured rate, else the book's for this model kind."""
         return self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
 
-    def init_net(self, contexts):
-        """Numpy mode, seeds, Xavier init and hybridization: every fitter starts so."""
+    def init_net(self, contexts, sparse_tables=()):
+        """Numpy mode, seeds, Xavier init and hybridization: every fitter starts so.
+        ``sparse_tables``: child tables updated elsewhere (no gradient buffer; see training/tables.py)."""
         npx.set_np()  # the blocks use numpy semantics, whoever calls fit
         seed_everything(self.config.seed)
-        self.net.initialize(init.Xavier(), ctx=contexts, force_reinit=True)
+        init_parameters(self.net, contexts, sparse_tables)
         if self.config.hybridize:
             self.net.hybridize(static_alloc=True, static_shape=True)
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
@@ -195,7 +197,7 @@ class Fitter:
     def check_finite_parameters(self, epoch):
         """Refuse to checkpoint parameters that the last update made NaN or infinite."""
         for name, param in self.net.collect_params().items():
-            if not np.isfinite(param.data(self.contexts[0]).asnumpy()).all():
+            if not all_finite(param.data(self.contexts[0])):
                 raise TrainingDiverged(f"parameter {name} is not finite after epoch {epoch}; "
                                        "the previous checkpoint is kept")
 

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 HEAVY = ("mxnet", "numpy", "matplotlib", "pandas", "d2l", "scipy", "tqdm")
-COMMANDS = ["train", "evaluate", "predict", "compare", "reproduce", "sweep", "launch", "bench", "export", "serve"]
+COMMANDS = ["train", "evaluate", "predict", "prepare", "compare", "reproduce", "sweep", "launch", "bench",
+            "export", "serve"]
 
 PROBE = """
 import json, sys

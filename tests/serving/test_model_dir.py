@@ -136,9 +136,8 @@ def test_corrupt_meta_is_refused(trained, tmp_path):
         load_model_dir(other)
 
 
-def test_criteo_models_are_refused_by_the_d2l_format_predictor(trained, tmp_path):
-    _, out = trained
+def test_criteo_models_take_the_criteo_scoring_path(trained, tmp_path):
+    _, out = trained  # raw Criteo scoring itself: tests/serving/test_criteo_scoring.py
     other = copy_dir(out, str(tmp_path / "criteo"))
     edit_meta(other, data="criteo:/somewhere/train.txt")
-    with pytest.raises(ModelDirError, match="trained on Criteo data"):
-        Predictor(other)
+    assert Predictor(other).criteo and not Predictor(out).criteo

@@ -28,7 +28,7 @@ from ...errors import DataFormatError, DeepFMError
 from ..reader import SkipReport
 from .encode import StreamingHashing, StreamingVocabulary
 from .format import NUM_FIELDS, CriteoFormat, detect_format
-from .reader import DEFAULT_CHUNK_BYTES, EXPECTED, count_data_lines, read_chunks
+from .reader import DEFAULT_CHUNK_BYTES, EXPECTED, read_chunks
 
 CACHE_VERSION = 2  # 2: encoder.json (data/encoders.py) replaces vocab.json
 ENCODER_FILE = "encoder.json"
@@ -98,30 +98,59 @@ class NpyAppender:
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """What format detection finds: the file's format, its data lines (header
-    excluded) and how many of them, in file order, form the training part."""
+    """Where the hold-out starts: the file's format, its data lines (header
+    excluded) and how many of them, in file order, form the training part.
+    Known only after the one reading pass (the line count is its by-product)."""
 
     fmt: CriteoFormat
     data_lines: int
     num_train_lines: int
 
 
+def split_layout(fmt, data_lines, options):
+    """The train/test cut: the last ``round(test_fraction * lines)`` data lines are the hold-out."""
+    return Layout(fmt, data_lines, data_lines - int(round(data_lines * options.test_fraction)))
+
+
+class RowLines:
+    """Which data line each written row came from, in little memory: per chunk
+    its first row, first and last line; the line numbers themselves only for
+    chunks with malformed lines in them (their rows are not consecutive lines)."""
+
+    def __init__(self):
+        self.chunks = []  # (first row, first line, last line, line index array or None)
+
+    def add(self, first_row, line_index):
+        first, last = int(line_index[0]), int(line_index[-1])
+        gaps = last - first + 1 != len(line_index)
+        self.chunks.append((first_row, first, last, (line_index - first).astype(np.int32) if gaps else None))
+
+    def rows_before(self, line):
+        """How many rows came from data lines < ``line`` (0-based)."""
+        rows = 0
+        for first_row, first, last, index in self.chunks:
+            if last < line:
+                rows = first_row + (last - first + 1 if index is None else len(index))
+            elif first < line:
+                return first_row + (line - first if index is None
+                                    else int(np.searchsorted(index, line - first)))
+            else:
+                break
+        return rows
+
+
 @dataclasses.dataclass
 class EncodedRows:
-    """What the encoding pass wrote: rows in features.npy/labels.npy, how many
-    of them are training rows, and the lines it skipped."""
+    """What the encoding pass wrote: rows in features.npy/labels.npy, the data
+    lines read (header excluded), where the rows came from, and the lines it
+    skipped. ``num_train`` is set once the cut is known."""
 
     path: str
     rows: int
-    num_train: int
+    data_lines: int
+    row_lines: RowLines
     report: SkipReport
-
-
-def detect_layout(path, options):
-    """Step 1, format detection: separator, header and the train/test cut."""
-    fmt = detect_format(path, options.sep, options.header)
-    total = count_data_lines(path, fmt)
-    return Layout(fmt, total, total - int(round(total * options.test_fraction)))
+    num_train: int = 0
 
 
 def streaming_encoder(options):
@@ -131,22 +160,22 @@ def streaming_encoder(options):
     return StreamingVocabulary(options.min_threshold)
 
 
-def encode_rows(path, layout, encoder, folder, options, log=None):
-    """Step 2b, reading and encoding: one pass over ``path`` that appends each
+def encode_rows(path, fmt, encoder, folder, options, log=None):
+    """Step 2b, reading and encoding: the one pass over ``path``. Appends each
     chunk's indices (raw ids for a vocabulary) to features.npy and its labels
-    to labels.npy; returns ``EncodedRows``."""
+    to labels.npy; every row is counted (the hold-out's counts are taken back
+    by ``uncount_holdout`` once the cut is known); returns ``EncodedRows``."""
     start = time.perf_counter()
     report = SkipReport(str(path))
     features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, NUM_FIELDS)
     labels = NpyAppender(os.path.join(folder, "labels.npy"), np.float32)
-    num_train = 0
+    row_lines = RowLines()
     try:
-        for chunk in read_chunks(path, layout.fmt, report, options.strict, options.chunk_bytes):
-            n_train = int(np.searchsorted(chunk.line_index, layout.num_train_lines))
-            num_train += n_train
+        for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
+            row_lines.add(features.rows, chunk.line_index)
             block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
             for f in range(NUM_FIELDS):
-                block[f] = encoder.observe(chunk, f, n_train)
+                block[f] = encoder.observe(chunk, f, len(chunk.labels))
             features.append(block.T)
             labels.append(chunk.labels)
             if log is not None and features.rows // LOG_EVERY != (features.rows - len(chunk.labels)) // LOG_EVERY:
@@ -157,7 +186,23 @@ def encode_rows(path, layout, encoder, folder, options, log=None):
     if not features.rows:
         raise DataFormatError(path, None, f"no valid line among {report.total_lines} "
                               f"({report.summary()})", EXPECTED)
-    return EncodedRows(features.path, features.rows, num_train, report)
+    return EncodedRows(features.path, features.rows, report.total_lines, row_lines, report)
+
+
+def uncount_holdout(rows, encoder):
+    """Step 2c: the vocabulary counts training rows only, so the hold-out
+    rows' raw ids are read back from features.npy (binary, 10% of the rows,
+    a block at a time; the text is not read again) and uncounted."""
+    if not hasattr(encoder, "uncount"):
+        return
+    row_bytes = NUM_FIELDS * np.dtype(np.int32).itemsize
+    with open(rows.path, "rb") as f:
+        for start in range(rows.num_train, rows.rows, REMAP_ROWS):
+            count = min(REMAP_ROWS, rows.rows - start)
+            f.seek(HEADER_BYTES + start * row_bytes)
+            raw = np.fromfile(f, dtype=np.int32, count=count * NUM_FIELDS).reshape(count, NUM_FIELDS)
+            for field in range(NUM_FIELDS):
+                encoder.uncount(field, raw[:, field])
 
 
 def remap_features(rows, lookups, offsets):
@@ -196,9 +241,12 @@ def build_cache(path, folder, options, log=None):
     """Read ``path`` once and write features.npy, labels.npy and encoder.json
     into ``folder``; returns the meta dict (the caller writes meta.json)."""
     start = time.perf_counter()
-    layout = detect_layout(path, options)
+    fmt = detect_format(path, options.sep, options.header)  # step 1: line 1 only
     streaming = streaming_encoder(options)
-    rows = encode_rows(path, layout, streaming, folder, options, log)
+    rows = encode_rows(path, fmt, streaming, folder, options, log)
+    layout = split_layout(fmt, rows.data_lines, options)
+    rows.num_train = rows.row_lines.rows_before(layout.num_train_lines)
+    uncount_holdout(rows, streaming)
     encoder = streaming.finish()  # step 4, vocabulary: kept tokens numbered
     remap_features(rows, streaming.lookups(), encoder.offsets)
     encoder.save(os.path.join(folder, ENCODER_FILE))  # step 6, writing (the folder is renamed when done)

@@ -40,6 +40,17 @@ def key_texts(keys, long_texts):
     return out
 
 
+def add_counts(counts, ids, size, sign):
+    """counts[id] += sign for each of ``ids`` (raw ids < ``size``): one dense
+    bincount when the field is small next to the chunk, else a count of the
+    chunk's distinct ids only (O(chunk), not O(vocabulary))."""
+    if size <= 4 * len(ids):
+        counts[:size] += sign * np.bincount(ids, minlength=size)
+    else:
+        codes, distinct = pd.factorize(ids)
+        counts[distinct] += sign * np.bincount(codes, minlength=len(distinct))
+
+
 class _IntegerTokens:
     """Key -> token id for one integer field: a C hash table from key to key id,
     and an array from key id to token id; only new keys are decoded."""
@@ -97,10 +108,14 @@ class StreamingVocabulary:
             grown = np.zeros(max(size, 2 * len(counts)), dtype=np.int64)
             grown[:len(counts)] = counts
             self.counts[field] = counts = grown
-        if num_train:  # O(chunk), not O(vocabulary): count the chunk's distinct ids only
-            codes, distinct = pd.factorize(ids[:num_train])
-            counts[distinct] += np.bincount(codes, minlength=len(distinct))
+        if num_train:
+            add_counts(counts, ids[:num_train], size, 1)
         return ids
+
+    def uncount(self, field, raw_ids):
+        """Take back the counts of hold-out rows (raw ids of ``field``)."""
+        size = len(self.ints[field].tokens) if field < NUM_INT else len(self.tables[field])
+        add_counts(self.counts[field], raw_ids, size, -1)
 
     def _texts(self, field, raw_ids):
         """Token text of the given raw ids (only kept ones are ever decoded)."""

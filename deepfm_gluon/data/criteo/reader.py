@@ -46,18 +46,6 @@ class Chunk:
         return self.cells.texts(rows, field + 1)
 
 
-def count_data_lines(path, fmt, chunk_bytes=DEFAULT_CHUNK_BYTES):
-    """Lines after the header, a last line without newline included."""
-    lines, last = 0, b"\n"
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk_bytes), b""):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    if last != b"\n":
-        lines += 1
-    return lines - (1 if fmt.header else 0)
-
-
 def _blocks(path, chunk_bytes):
     """Byte blocks that each end with a complete line (a final newline added)."""
     with open(path, "rb") as f:
