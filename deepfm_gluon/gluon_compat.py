@@ -75,3 +75,9 @@ def params_by_structural_name(block):
     """{structural name: Parameter}, the names ``save_parameters`` writes
     (e.g. 'embedding.weight'), independent of the Block's name prefix."""
     return block._collect_params_with_prefix()
+
+
+def has_cached_graph(block):
+    """Whether a hybridized ``block`` has built its cached graph (it does so on
+    the first forward call after ``hybridize()``)."""
+    return getattr(block, "_cached_op", None) is not None

@@ -109,9 +109,20 @@ def test_params_by_structural_name_match_save_parameters(tmp_path):
         np.testing.assert_array_equal(saved[name].asnumpy(), param.data().asnumpy())
 
 
+def test_has_cached_graph_only_after_a_hybridized_forward():
+    net, _ = tiny_trainer()
+    x = mx.np.array([[0, 1], [2, 3]], dtype=np.int32)
+    net(x)
+    assert not compat.has_cached_graph(net)  # imperative
+    net.hybridize()
+    assert not compat.has_cached_graph(net)  # the graph is built on the first call
+    net(x)
+    assert compat.has_cached_graph(net)
+
+
 COVERED = ("trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
-           "child_block_names", "params_by_structural_name")
+           "child_block_names", "params_by_structural_name", "has_cached_graph")
 
 
 def test_every_compat_function_is_covered_here():
