@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
-from ..errors import DeepFMError
+from ..errors import DeepFMError, format_problem
+from ..version import __version__
 from . import tokens
 from .vocabulary import apply_mapping_to_codes, field_offsets
 
@@ -251,11 +252,10 @@ KINDS = {cls.kind: cls for cls in (VocabularyEncoder, HashingEncoder)}
 
 def encoder_from_dict(data):
     """The encoder ``to_dict()`` described; EncoderFormatError if it is not one."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise EncoderFormatError(f"not a deepfm-gluon encoder (format {data.get('format') if isinstance(data, dict) else None!r})")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise EncoderFormatError(f"encoder format version {data.get('format_version')!r}; "
-                                 f"this version reads {FORMAT_VERSION}")
+    problem = format_problem(data, FORMAT, FORMAT_VERSION, "deepfm-gluon encoder",
+                             f"deepfm-gluon {__version__}", "encoder format version")
+    if problem:
+        raise EncoderFormatError(problem)
     if data.get("kind") not in KINDS:
         raise EncoderFormatError(f"unknown encoder kind {data.get('kind')!r}; expected one of {sorted(KINDS)}")
     fields = data.get("fields")
