@@ -9,6 +9,8 @@ from ..serving.predictor import Predictor
 
 
 def run_evaluate(args):
+    """`evaluate --model-dir D --data FILE [--json] [--strict]`: prints AUC,
+    logloss, accuracy and skipped lines of FILE; returns the exit code 0."""
     scores = Predictor(args.model_dir).evaluate_file(args.data, strict=args.strict)
     if args.json:
         print(json.dumps(scores, indent=1))
@@ -20,6 +22,8 @@ def run_evaluate(args):
 
 
 def run_predict(args):
+    """`predict --model-dir D --input FILE --output OUT [--engine E]`: writes one
+    float probability per scored line of FILE to OUT; returns the exit code 0."""
     predictor = load_predictor(args.model_dir, args.engine)
     features, _, report = predictor.read(args.input, strict=args.strict)
     probs = predictor.predict_features(features)

@@ -63,7 +63,9 @@ class Encoder(Protocol):
     @property
     def field_dims(self) -> np.ndarray: ...
 
-    def encode(self, values) -> np.ndarray: ...
+    def encode(self, values) -> np.ndarray:
+        """values: str (n, num_fields) raw field values (array or nested list) ->
+        int32 (n, num_fields) feature indices, field offsets added."""
 
     def to_dict(self) -> dict: ...
 
@@ -182,7 +184,8 @@ class VocabularyEncoder(_FieldsEncoder):
         return {f + 1: v for f, v in enumerate(self.vocabularies)}
 
     def encode_factorized(self, f, codes, uniques):
-        """Local indices of a factorized column: ``uniques`` (raw values, any order)."""
+        """Local indices of field ``f`` from a factorized column: ``codes`` int (n,)
+        index into ``uniques``, object (u,) raw values in any order -> int64 (n,)."""
         return apply_mapping_to_codes(codes, tokens.apply_transform(self.transforms[f], uniques),
                                       self.vocabularies[f], self.defaults[f])
 
@@ -233,6 +236,8 @@ class HashingEncoder(_FieldsEncoder):
         return tokens.token_keys(tokens.apply_transform(self.transforms[f], uniques))
 
     def encode_factorized(self, f, codes, uniques):
+        """Local bucket indices of field ``f`` from a factorized column: ``codes``
+        int (n,) index into ``uniques``, object (u,) raw values -> int64 (n,)."""
         return tokens.buckets(self.keys(f, uniques), f, self.num_buckets)[codes]
 
     def to_dict(self):

@@ -36,6 +36,8 @@ class MicroBatcher:
             self._task = None
 
     async def submit(self, features):
+        """features: int32 (n, num_fields) one request's feature indices ->
+        float32 (n,) its click probabilities, once its batch has run."""
         future = asyncio.get_running_loop().create_future()
         await self.queue.put((features, future))
         return await future
