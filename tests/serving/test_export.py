@@ -19,7 +19,7 @@ from mxnet import np  # noqa: E402
 from deepfm_gluon.cli import main  # noqa: E402
 from deepfm_gluon.data.reader import read_ctr_columns  # noqa: E402
 from deepfm_gluon.errors import DeepFMError  # noqa: E402
-from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic  # noqa: E402
+from deepfm_gluon.data.criteo import CriteoOptions, CriteoSyntheticSpec, write_criteo_synthetic  # noqa: E402
 from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict, load_encoder  # noqa: E402
 from deepfm_gluon.data.sources import load_split  # noqa: E402
 from deepfm_gluon.serving.export_onnx import OPSET  # noqa: E402
@@ -182,7 +182,8 @@ def test_criteo_trained_nets_export_through_the_cli(kind, hash_buckets, source, 
     encoder = load_encoder(str(tmp_path / "m.encoder.json"))
     assert encoder.kind == ("hashing" if hash_buckets else "vocabulary")
 
-    test = load_split(data, data_dir=str(tmp_path)).test  # the cache train wrote
+    options = CriteoOptions(hash_buckets=hash_buckets or 0)
+    test = load_split(data, data_dir=str(tmp_path), criteo=options).test  # the cache train wrote
     assert len(test) > 0
     features = encoder.encode(held_out_raw_values(criteo_files[source], len(test)))
     onp.testing.assert_array_equal(features, onp.asarray(test.features))
