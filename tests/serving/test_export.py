@@ -73,13 +73,9 @@ FRESH_PROCESS = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_split, tmp_path):
-    net, model_dir = trained_models[kind]
-    prefix = str(tmp_path / "m")
-    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
-    assert {"m-symbol.json", "m-0000.params", "m.encoder.json"} <= set(os.listdir(tmp_path))
-    features = small_split.test.features
+def symbolblock_in_fresh_process(prefix, features, tmp_path):
+    """float32 (n, 1): the MXNet export at ``prefix`` run on ``features`` by
+    SymbolBlock.imports in a new Python that never imports deepfm_gluon."""
     onp.save(tmp_path / "x.npy", features)
     script = tmp_path / "load.py"
     script.write_text(FRESH_PROCESS)
@@ -87,7 +83,17 @@ def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_
                            str(tmp_path / "y.npy")], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    probs = onp.load(tmp_path / "y.npy")
+    return onp.load(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_split, tmp_path):
+    net, model_dir = trained_models[kind]
+    prefix = str(tmp_path / "m")
+    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
+    assert {"m-symbol.json", "m-0000.params", "m.encoder.json"} <= set(os.listdir(tmp_path))
+    features = small_split.test.features
+    probs = symbolblock_in_fresh_process(prefix, features, tmp_path)
     assert probs.shape == (len(features), 1)
     onp.testing.assert_allclose(probs.ravel(), net_probs(net, features), rtol=0, atol=ATOL)
 
@@ -191,14 +197,8 @@ def test_criteo_trained_nets_export_through_the_cli(kind, hash_buckets, source, 
     assert expected.std() > 0
 
     onp.testing.assert_allclose(run_onnx(onnx_path, features).ravel(), expected, rtol=0, atol=ATOL)
-    onp.save(tmp_path / "x.npy", features)
-    script = tmp_path / "load.py"
-    script.write_text(FRESH_PROCESS)
-    proc = subprocess.run([sys.executable, str(script), prefix, str(tmp_path / "x.npy"),
-                           str(tmp_path / "y.npy")], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    onp.testing.assert_allclose(onp.load(tmp_path / "y.npy").ravel(), expected, rtol=0, atol=ATOL)
+    probs = symbolblock_in_fresh_process(prefix, features, tmp_path)
+    onp.testing.assert_allclose(probs.ravel(), expected, rtol=0, atol=ATOL)
 
 
 def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path, capsys):
