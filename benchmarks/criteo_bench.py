@@ -45,6 +45,7 @@ shutil.rmtree(cache, ignore_errors=True)
 
 
 def bench_encode(rows, work, hash_buckets=0):
+    # start-up: each subcommand imports only what it runs (`encode` never loads MXNet)
     from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, f"criteo-synthetic-{rows}.txt")
@@ -62,6 +63,7 @@ def bench_encode(rows, work, hash_buckets=0):
 
 
 def bench_step(vocab, sparse, steps, batch_size=2048, num_fields=39):
+    # start-up: only `step` needs MXNet and the models; `encode` runs without them
     import mxnet as mx
     from mxnet import npx
     npx.set_np()

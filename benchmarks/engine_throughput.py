@@ -28,6 +28,10 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from deepfm_gluon.data.sources import load_split  # noqa: E402 - after sys.path.insert
+from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
+from deepfm_gluon.serving.predictor import Predictor  # noqa: E402
+
 
 def train(kind, work):
     out = os.path.join(work, kind)
@@ -45,9 +49,6 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    from deepfm_gluon.data.sources import load_split
-    from deepfm_gluon.serving.onnx_engine import OnnxPredictor
-    from deepfm_gluon.serving.predictor import Predictor
     dirs = args.model_dir or [train(k, tempfile.mkdtemp(prefix="engines_")) for k in ("fm", "deepfm")]
     results = []
     for model_dir in dirs:

@@ -21,11 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from deepfm_gluon.data.reader import read_ctr_columns  # noqa: E402 - after sys.path.insert
+from deepfm_gluon.data.sources import load_split  # noqa: E402
 
 
 def start_server(model_dir, engine, extra):
@@ -80,7 +84,6 @@ async def load(host, port, bodies, rows, clients, total):
 
 
 def served(host, port):
-    import urllib.request
     with urllib.request.urlopen(f"http://{host}:{port}/metadata") as r:
         return json.load(r)["served"]
 
@@ -132,8 +135,6 @@ def main():
                         help="passed to `serve`, e.g. --max-wait-ms 1")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
-    from deepfm_gluon.data.reader import read_ctr_columns
-    from deepfm_gluon.data.sources import load_split
     model_dir = args.model_dir or default_model(tempfile.mkdtemp(prefix="serve_load_"))
     data = args.data or load_split("synthetic").test.data_path
     raw_rows = read_ctr_columns(data)[1].tolist()

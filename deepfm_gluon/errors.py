@@ -31,3 +31,18 @@ def useful_line(text, limit=300):
         if "Check failed" in line or "Error" in line:
             return line[:limit]
     return (lines[0] if lines else "unreadable")[:limit]
+
+
+def format_problem(doc, fmt, version, what, reader, version_label="format version"):
+    """Why the JSON document ``doc`` (any type) is not a ``fmt`` file of
+    ``format_version`` ``version``, as one sentence naming ``what`` it should
+    be (e.g. "deepfm-gluon model") and the ``reader`` that refuses it (e.g.
+    "deepfm-gluon 0.1.0"); None when it is. The model directory and
+    the encoder JSON share this check, so their messages agree."""
+    found = doc.get("format") if isinstance(doc, dict) else None
+    if found != fmt:
+        return f"not a {what} (format {found!r})"
+    if doc.get("format_version") != version:
+        return (f"{version_label} {doc.get('format_version')!r}; "
+                f"this {reader} reads version {version}")
+    return None

@@ -124,3 +124,9 @@ def save_parameters_without_copies(block, filename):
     save = mx.npx.save if mx.util.is_np_array() else mx.nd.save
     save(filename, arrays)
     return filename
+
+
+def has_cached_graph(block):
+    """Whether a hybridized ``block`` has built its cached graph (it does so on
+    the first forward call after ``hybridize()``)."""
+    return getattr(block, "_cached_op", None) is not None

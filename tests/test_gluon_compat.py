@@ -125,10 +125,22 @@ def test_kvstore_barrier_and_server_commands():
     assert kv.calls == [(0, "DFM STATS")]
 
 
+def test_has_cached_graph_only_after_a_hybridized_forward():
+    net, _ = tiny_trainer()
+    x = mx.np.array([[0, 1], [2, 3]], dtype=np.int32)
+    net(x)
+    assert not compat.has_cached_graph(net)  # imperative
+    net.hybridize()
+    assert not compat.has_cached_graph(net)  # the graph is built on the first call
+    net(x)
+    assert compat.has_cached_graph(net)
+
+
 COVERED = ("trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
            "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
-           "adopt_parameter_data", "save_parameters_without_copies")
+           "adopt_parameter_data", "save_parameters_without_copies",
+           "has_cached_graph")
 
 
 def test_an_adopted_array_is_the_parameter_without_a_copy_or_gradient():

@@ -4,6 +4,9 @@ from ..serving.export import export_model_dir
 
 
 def run(args):
+    """`export --model-dir D --format onnx|mxnet --out PATH`: writes the model
+    (PATH, or PATH-symbol.json and PATH-0000.params) and PATH's encoder JSON;
+    returns the exit code 0 (DeepFMError, one line, otherwise)."""
     if args.format == "onnx":
         try:
             import onnx  # noqa: F401 - start-up: optional extra, checked first for one clear line

@@ -8,6 +8,8 @@ from .outputs import STDOUT, check_output, is_stream, write_output, write_output
 
 
 def run_evaluate(args):
+    """`evaluate --model-dir D --data FILE [--json] [--strict]`: prints AUC,
+    logloss, accuracy and skipped lines of FILE; returns the exit code 0."""
     scores = Predictor(args.model_dir).evaluate_file(args.data, strict=args.strict)
     if args.json:
         print(json.dumps(scores, indent=1))
@@ -24,7 +26,9 @@ def format_probabilities(probs):
 
 
 def run_predict(args):
-    """Row i of the output always belongs to input line i (docs/reliability.md)."""
+    """`predict --model-dir D --input FILE --output OUT [--engine E]`: writes one
+    float probability per input line of FILE to OUT (nan for a malformed line:
+    row i always belongs to line i, docs/reliability.md); returns the exit code 0."""
     check_output(args.output, inputs=[args.input], folders=[args.model_dir], force=args.force)
     predictor = load_predictor(args.model_dir, args.engine)
     if getattr(predictor, "criteo", False):

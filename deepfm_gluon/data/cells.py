@@ -58,6 +58,7 @@ class Cells:
         return at[starts].astype(np.uint64) & keep[np.minimum(lengths, 8)]
 
     def column_words(self, col, byteorder="<"):
+        """uint64 (num_lines,) word per cell of column ``col`` (see ``words``)."""
         return self.words(self.starts[:, col], self.lengths[:, col], byteorder)
 
     def texts(self, rows, col):

@@ -36,7 +36,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..atomic import atomic_write_text
-from ..errors import DeepFMError
+from ..errors import DeepFMError, format_problem
+from ..version import __version__
 from . import tokens
 from .vocabulary import apply_mapping_to_codes, field_offsets
 
@@ -61,7 +62,9 @@ class Encoder(Protocol):
     @property
     def field_dims(self) -> np.ndarray: ...
 
-    def encode(self, values) -> np.ndarray: ...
+    def encode(self, values) -> np.ndarray:
+        """values: str (n, num_fields) raw field values (array or nested list) ->
+        int32 (n, num_fields) feature indices, field offsets added."""
 
     def to_dict(self) -> dict: ...
 
@@ -182,7 +185,8 @@ class VocabularyEncoder(_FieldsEncoder):
         return {f + 1: v for f, v in enumerate(self.vocabularies)}
 
     def encode_factorized(self, f, codes, uniques):
-        """Local indices of a factorized column: ``uniques`` (raw values, any order)."""
+        """Local indices of field ``f`` from a factorized column: ``codes`` int (n,)
+        index into ``uniques``, object (u,) raw values in any order -> int64 (n,)."""
         return apply_mapping_to_codes(codes, tokens.apply_transform(self.transforms[f], uniques),
                                       self.vocabularies[f], self.defaults[f])
 
@@ -233,6 +237,8 @@ class HashingEncoder(_FieldsEncoder):
         return tokens.token_keys(tokens.apply_transform(self.transforms[f], uniques))
 
     def encode_factorized(self, f, codes, uniques):
+        """Local bucket indices of field ``f`` from a factorized column: ``codes``
+        int (n,) index into ``uniques``, object (u,) raw values -> int64 (n,)."""
         return tokens.buckets(self.keys(f, uniques), f, self.num_buckets)[codes]
 
     def to_dict(self):
@@ -252,11 +258,10 @@ KINDS = {cls.kind: cls for cls in (VocabularyEncoder, HashingEncoder)}
 
 def encoder_from_dict(data):
     """The encoder ``to_dict()`` described; EncoderFormatError if it is not one."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise EncoderFormatError(f"not a deepfm-gluon encoder (format {data.get('format') if isinstance(data, dict) else None!r})")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise EncoderFormatError(f"encoder format version {data.get('format_version')!r}; "
-                                 f"this version reads {FORMAT_VERSION}")
+    problem = format_problem(data, FORMAT, FORMAT_VERSION, "deepfm-gluon encoder",
+                             f"deepfm-gluon {__version__}", "encoder format version")
+    if problem:
+        raise EncoderFormatError(problem)
     if data.get("kind") not in KINDS:
         raise EncoderFormatError(f"unknown encoder kind {data.get('kind')!r}; expected one of {sorted(KINDS)}")
     fields = data.get("fields")

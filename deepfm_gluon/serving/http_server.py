@@ -123,13 +123,18 @@ def numpy_mode():
     npx.set_np()
 
 
+def join_rows(requests):
+    """The raw rows of several requests (lists of lists of str), as one list."""
+    return [row for rows in requests for row in rows]
+
+
 def build_app(predictor, encoder, config, on_ready=None):
     """The Starlette app scoring with ``predictor`` (a Predictor or OnnxPredictor)
     after ``encoder`` (the model's data encoder) turned raw values into indices."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring",
                                   initializer=numpy_mode)
-    batcher = MicroBatcher(predictor.predict_features, executor, config.max_batch_rows,
-                           config.max_wait_ms / 1000.0)
+    batcher = MicroBatcher(lambda rows: predictor.predict_features(encoder.encode(rows)), executor,
+                           config.max_batch_rows, config.max_wait_ms / 1000.0, join=join_rows)
     info = metadata(predictor, encoder, config)
 
     async def predict(request):
@@ -139,7 +144,7 @@ def build_app(predictor, encoder, config, on_ready=None):
                               config.max_request_rows)
             if not rows:
                 return JSONResponse({"probabilities": []})
-            probs = await batcher.submit(encoder.encode(rows))
+            probs = await batcher.submit(rows)  # encoded once per batch, in the scoring thread
         except RequestError as err:
             return error(err.status, err.message)
         except ClientDisconnect:

@@ -16,11 +16,14 @@ class MicroBatcher:
     """``await submit(features)`` -> that request's probabilities.
 
     predict: int64 (n, num_fields) -> float32 (n,); runs in ``executor``.
+    ``join``: the requests' inputs -> one batch input (default
+    ``np.concatenate``; the server passes raw rows, joined as one list, so that
+    ``predict`` encodes them once per batch, off the event loop).
     A request larger than ``max_rows`` is scored alone, never split.
     """
 
-    def __init__(self, predict, executor, max_rows=2048, max_wait_s=0.002):
-        self.predict, self.executor = predict, executor
+    def __init__(self, predict, executor, max_rows=2048, max_wait_s=0.002, join=np.concatenate):
+        self.predict, self.executor, self.join = predict, executor, join
         self.max_rows, self.max_wait_s = int(max_rows), float(max_wait_s)
         self.queue = asyncio.Queue()
         self.batches = self.rows = 0  # what /metadata reports
@@ -36,6 +39,9 @@ class MicroBatcher:
             self._task = None
 
     async def submit(self, features):
+        """features: one request's n rows (int32 (n, num_fields) feature indices,
+        or whatever ``join`` and ``predict`` take) -> float32 (n,) its click
+        probabilities, once its batch has run."""
         future = asyncio.get_running_loop().create_future()
         await self.queue.put((features, future))
         return await future
@@ -71,7 +77,7 @@ class MicroBatcher:
             if not live:
                 continue
             try:
-                features = np.concatenate([f for f, _ in live]) if len(live) > 1 else live[0][0]
+                features = self.join([f for f, _ in live]) if len(live) > 1 else live[0][0]
                 probs = await loop.run_in_executor(self.executor, self.predict, features)
             except Exception as err:  # noqa: BLE001 - every waiting request gets the error
                 for _, fut in live:

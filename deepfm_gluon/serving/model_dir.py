@@ -18,7 +18,7 @@ from mxnet import npx
 from ..version import __version__
 from ..atomic import atomic_write, atomic_write_json
 from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_dict
-from ..errors import ModelDirError, useful_line
+from ..errors import ModelDirError, format_problem, useful_line
 from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
 from ..gluon_compat import save_parameters_without_copies
 from ..models import MODEL_KINDS
@@ -66,11 +66,9 @@ def read_meta(model_dir):
         raise ModelDirError(f"{model_dir}: not a directory")
     path = os.path.join(model_dir, META)
     meta = _read_json(path)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelDirError(f"{path}: not a deepfm-gluon model (format {meta.get('format') if isinstance(meta, dict) else None!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelDirError(f"{path}: format version {meta.get('format_version')!r}; this "
-                            f"deepfm-gluon {__version__} reads version {FORMAT_VERSION}")
+    problem = format_problem(meta, FORMAT, FORMAT_VERSION, "deepfm-gluon model", f"deepfm-gluon {__version__}")
+    if problem:
+        raise ModelDirError(f"{path}: {problem}")
     if meta.get("kind") not in MODEL_KINDS:
         raise ModelDirError(f"{path}: unknown model kind {meta.get('kind')!r}; "
                             f"expected one of {sorted(MODEL_KINDS)}")

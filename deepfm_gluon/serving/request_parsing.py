@@ -49,6 +49,8 @@ def decode_text(body):
 
 
 def parse_json_rows(body, num_fields):
+    """body: bytes of ``{"rows": [[v_1, ..., v_num_fields], ...]}`` -> list of
+    rows, each a list of ``num_fields`` str raw values; RequestError (4xx) otherwise."""
     try:
         data = json.loads(decode_text(body))
     except json.JSONDecodeError as err:
@@ -74,6 +76,9 @@ def parse_json_rows(body, num_fields):
 
 
 def parse_tsv_rows(body, num_fields):
+    """body: bytes of LF- (or CRLF-) terminated lines of ``num_fields`` tab-separated
+    raw values, optionally after a 0/1 label -> list of rows, each a list of
+    ``num_fields`` str; RequestError (422) naming the line otherwise."""
     text = decode_text(body)
     lines = text.split("\n")
     if lines and lines[-1] == "":

@@ -19,9 +19,11 @@ from mxnet import np  # noqa: E402
 from deepfm_gluon.cli import main  # noqa: E402
 from deepfm_gluon.data.reader import read_ctr_columns  # noqa: E402
 from deepfm_gluon.errors import DeepFMError  # noqa: E402
-from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict  # noqa: E402
-from deepfm_gluon.serving.export_mxnet import export_mxnet  # noqa: E402
-from deepfm_gluon.serving.export_onnx import OPSET, net_to_onnx  # noqa: E402
+from deepfm_gluon.data.criteo import CriteoOptions, CriteoSyntheticSpec, write_criteo_synthetic  # noqa: E402
+from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict, load_encoder  # noqa: E402
+from deepfm_gluon.data.sources import load_split  # noqa: E402
+from deepfm_gluon.serving.export_onnx import OPSET  # noqa: E402
+from deepfm_gluon.serving.model_dir import load_model_dir  # noqa: E402
 from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
 from deepfm_gluon.serving.predictor import Predictor  # noqa: E402
 
@@ -71,13 +73,9 @@ FRESH_PROCESS = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_split, tmp_path):
-    net, model_dir = trained_models[kind]
-    prefix = str(tmp_path / "m")
-    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
-    assert {"m-symbol.json", "m-0000.params", "m.encoder.json"} <= set(os.listdir(tmp_path))
-    features = small_split.test.features
+def symbolblock_in_fresh_process(prefix, features, tmp_path):
+    """float32 (n, 1): the MXNet export at ``prefix`` run on ``features`` by
+    SymbolBlock.imports in a new Python that never imports deepfm_gluon."""
     onp.save(tmp_path / "x.npy", features)
     script = tmp_path / "load.py"
     script.write_text(FRESH_PROCESS)
@@ -85,7 +83,17 @@ def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_
                            str(tmp_path / "y.npy")], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    probs = onp.load(tmp_path / "y.npy")
+    return onp.load(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_mxnet_export_round_trip_in_a_fresh_process(kind, trained_models, small_split, tmp_path):
+    net, model_dir = trained_models[kind]
+    prefix = str(tmp_path / "m")
+    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
+    assert {"m-symbol.json", "m-0000.params", "m.encoder.json"} <= set(os.listdir(tmp_path))
+    features = small_split.test.features
+    probs = symbolblock_in_fresh_process(prefix, features, tmp_path)
     assert probs.shape == (len(features), 1)
     onp.testing.assert_allclose(probs.ravel(), net_probs(net, features), rtol=0, atol=ATOL)
 
@@ -131,27 +139,66 @@ def test_onnx_predictor_scores_files_like_the_mxnet_one(kind, trained_models, sm
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SHARED = os.environ.get("DEEPFM_GLUON_SHARED", os.path.join(ROOT, "..", "shared"))  # as CI lays it
 CRITEO_SAMPLE = os.path.join(SHARED, "data", "criteo", "paddlerec_criteo_raw_sample_train.txt")
+SYNTHETIC_ROWS = 2000
 
 
+@pytest.fixture(scope="module")
+def criteo_files(tmp_path_factory):
+    """{source: Criteo-format file}: a synthetic one always (the test never
+    skips), and the real PaddleRec sample where ../shared holds it."""
+    folder = tmp_path_factory.mktemp("criteo")
+    synthetic = str(folder / "synthetic.txt")
+    write_criteo_synthetic(synthetic, CriteoSyntheticSpec(num_rows=SYNTHETIC_ROWS, max_cardinality=500))
+    files = {"synthetic": synthetic}
+    if os.path.exists(CRITEO_SAMPLE):
+        files["real"] = os.path.abspath(CRITEO_SAMPLE)
+    return files
+
+
+def held_out_raw_values(path, num_test):
+    """str (num_test, 39): the raw cells (label dropped) of the last ``num_test``
+    lines of a clean Criteo file, the hold-out set (data/criteo/dataset.py)."""
+    with open(path, newline="") as f:
+        lines = f.read().rstrip("\n").split("\n")
+    return onp.array([line.split("\t")[1:] for line in lines[-num_test:]], dtype=object)
+
+
+@pytest.mark.parametrize("source", ["synthetic", "real"])
+@pytest.mark.parametrize("hash_buckets", [None, 300], ids=["vocabulary", "hashing"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_criteo_trained_nets_export_with_the_same_code(kind, tmp_path):
-    """The graph builders need only the parameters: a net trained on real Criteo
-    lines exports and matches on its whole (held-out) test set."""
-    if not os.path.exists(CRITEO_SAMPLE):
-        pytest.skip("shared Criteo sample not present")
-    from deepfm_gluon.data.sources import load_split
-    from deepfm_gluon.experiments.runner import train_model
-    from deepfm_gluon.training import TrainConfig
-    split = load_split("criteo:" + os.path.abspath(CRITEO_SAMPLE), data_dir=str(tmp_path))
-    net, _, _ = train_model(kind, split, TrainConfig(epochs=1, progress=False), log=None)
-    features = split.test.features
+def test_criteo_trained_nets_export_through_the_cli(kind, hash_buckets, source, criteo_files, tmp_path):
+    """train --data criteo:FILE, then export both formats with the CLI: the exported
+    encoder JSON turns the raw held-out lines into the cache's features, and ONNX
+    Runtime and SymbolBlock (fresh process) predict what the trained net does."""
+    if source not in criteo_files:
+        pytest.skip("shared Criteo sample not present (the synthetic file still runs)")
+    data = "criteo:" + criteo_files[source]
+    model_dir = str(tmp_path / "model")
+    encoder_flags = ["--hash-buckets", str(hash_buckets)] if hash_buckets else []
+    assert main(["train", "--model", kind, "--data", data, "--data-dir", str(tmp_path), *encoder_flags,
+                 "--epochs", "1", "--batch-size", "16", "--no-checkpoints", "--no-progress",
+                 "--out", model_dir]) == 0
+    net, _, _ = load_model_dir(model_dir)
+    # Dense biases start at zero: a moved bias proves optimizer steps ran
+    assert float(abs(net.linear_layer.bias.data().asnumpy()).max()) > 0
+
+    onnx_path, prefix = str(tmp_path / "m.onnx"), str(tmp_path / "m")
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", onnx_path]) == 0
+    assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
+    encoder = load_encoder(str(tmp_path / "m.encoder.json"))
+    assert encoder.kind == ("hashing" if hash_buckets else "vocabulary")
+
+    options = CriteoOptions(hash_buckets=hash_buckets or 0)
+    test = load_split(data, data_dir=str(tmp_path), criteo=options).test  # the cache train wrote
+    assert len(test) > 0
+    features = encoder.encode(held_out_raw_values(criteo_files[source], len(test)))
+    onp.testing.assert_array_equal(features, onp.asarray(test.features))
     expected = net_probs(net, features)
-    onnx_probs = run_onnx(net_to_onnx(net, kind).SerializeToString(), features)
-    onp.testing.assert_allclose(onnx_probs.ravel(), expected, rtol=0, atol=ATOL)
-    symbol, params = export_mxnet(net, str(tmp_path / "criteo"))
-    import mxnet as mx
-    loaded = mx.gluon.SymbolBlock.imports(symbol, ["data"], params)
-    onp.testing.assert_allclose(net_probs(loaded, features), expected, rtol=0, atol=ATOL)
+    assert expected.std() > 0
+
+    onp.testing.assert_allclose(run_onnx(onnx_path, features).ravel(), expected, rtol=0, atol=ATOL)
+    probs = symbolblock_in_fresh_process(prefix, features, tmp_path)
+    onp.testing.assert_allclose(probs.ravel(), expected, rtol=0, atol=ATOL)
 
 
 def test_what_cannot_be_exported_is_refused_in_one_line(trained_models, tmp_path, capsys):

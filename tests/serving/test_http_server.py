@@ -4,6 +4,7 @@ requests get a clear 4xx and never take it down; SIGTERM stops it cleanly."""
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ pytest.importorskip("uvicorn")
 from mxnet import np  # noqa: E402
 
 from deepfm_gluon.data.reader import read_ctr_columns, read_text_lines  # noqa: E402
+from deepfm_gluon.serving.http_server import bind_socket  # noqa: E402
 
 ATOL = 1e-5
 START_TIMEOUT_S = 120
@@ -198,9 +200,6 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test
 def test_listening_socket_is_tcp_so_responses_are_not_delayed():
     """asyncio turns on TCP_NODELAY only for sockets whose proto says TCP; without it
     every response waited for the client's delayed ACK (about 40 ms)."""
-    import socket
-
-    from deepfm_gluon.serving.http_server import bind_socket
     sock = bind_socket("127.0.0.1", 0)
     try:
         assert sock.proto == socket.IPPROTO_TCP
