@@ -1,6 +1,7 @@
 """`deepfm-gluon train`: one model, saved with everything needed to serve it."""
 import os
 
+from ..errors import DeepFMError
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, is_dist_kvstore, resume_problem
