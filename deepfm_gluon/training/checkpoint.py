@@ -195,30 +195,82 @@ def read_pointer(folder):
         return None
 
 
+def checkpoint_candidates(folder):
+    """Checkpoint folders to resume from, best first: the one latest.json
+    names, then the other ``epoch-NNNN`` folders, newest first."""
+    pointer = read_pointer(folder)
+    names = sorted((d for d in os.listdir(folder) if d.startswith("epoch-")), reverse=True) \
+        if os.path.isdir(folder) else []
+    others = [os.path.join(folder, n) for n in names if os.path.join(folder, n) != pointer]
+    return ([pointer] if pointer is not None else []) + others
+
+
+def _check_version(path, state):
+    if state.get("format_version") != FORMAT_VERSION:
+        raise DeepFMError(f"{path}: checkpoint format {state.get('format_version')!r}, "
+                          f"expected {FORMAT_VERSION}")
+
+
 def read_latest(folder):
     """state.json of the latest complete checkpoint, with its folder. When
-    latest.json is missing or unreadable, the newest complete checkpoint
-    folder is used, with a warning on stderr."""
-    path = read_pointer(folder)
-    if path is None:
+    latest.json is missing or unreadable, or names a checkpoint whose
+    state.json is damaged, the newest complete checkpoint folder is used,
+    with a warning on stderr."""
+    if read_pointer(folder) is None:
         path = newest_complete(folder)
         if path is None:
             raise DeepFMError(f"{folder}: no checkpoint to resume from (no {LATEST})")
         print(f"warning: {os.path.join(folder, LATEST)} is missing or unreadable; "
               f"resuming from the newest complete checkpoint {path}", file=sys.stderr)
-    state = read_state(path)
-    if state.get("format_version") != FORMAT_VERSION:
-        raise DeepFMError(f"{path}: checkpoint format {state.get('format_version')!r}, "
-                          f"expected {FORMAT_VERSION}")
-    return path, state
+        state = read_state(path)
+        _check_version(path, state)
+        return path, state
+    first_error = None
+    for path in checkpoint_candidates(folder):
+        try:
+            state = read_state(path)
+        except DeepFMError as err:
+            first_error = first_error or err
+            continue
+        if first_error is not None:
+            print(f"warning: {first_error}; resuming from the newest complete checkpoint {path}",
+                  file=sys.stderr)
+        _check_version(path, state)
+        return path, state
+    raise first_error
 
 
 def restore_checkpoint(folder, fitter, batches):
     """Load the latest checkpoint in ``folder`` into an initialized
-    ``fitter`` and ``batches``; returns the epoch (int) it was written after."""
+    ``fitter`` and ``batches``; returns the epoch (int) it was written after.
+    A damaged checkpoint (unreadable parameters or optimizer states) gives way
+    to the next newest one, with a warning; with none left, one error."""
     path, state = read_latest(folder)
-    if state["kind"] != fitter.kind:
-        raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")
+    candidates = checkpoint_candidates(folder)
+    older = candidates[candidates.index(path) + 1:] if path in candidates else []
+    while True:
+        if state["kind"] != fitter.kind:
+            raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")
+        try:
+            restore_into(path, state, fitter, batches)
+            return state["epoch"]
+        except DeepFMError as err:
+            fallback = None
+            while older and fallback is None:
+                candidate = older.pop(0)
+                try:
+                    fallback = (candidate, read_state(candidate))
+                except DeepFMError:
+                    continue
+            if fallback is None:
+                raise err from None
+            print(f"warning: {err}; resuming from the older checkpoint {fallback[0]}", file=sys.stderr)
+            path, state = fallback
+            _check_version(path, state)
+
+
+def restore_into(path, state, fitter, batches):
+    """Parameters, optimizer states, batch order and history of checkpoint ``path``."""
     try:
         # ctx=None: into the initialized parameters wherever they live (a sparse
         # run keeps its tables on the first device only)
@@ -226,7 +278,6 @@ def restore_checkpoint(folder, fitter, batches):
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         raise DeepFMError(f"{path}/model.params: unreadable or does not fit this model ({useful_line(err, 200)})") from None
     restore_rest(path, state, fitter, batches)
-    return state["epoch"]
 
 
 def restore_rest(path, state, fitter, batches):

@@ -109,6 +109,37 @@ def test_corrupt_checkpoint_is_one_line(fm_run, tmp_path, damage, capsys):
     assert_one_line_error(code, err, "epoch-0001")
 
 
+@pytest.mark.parametrize("damage", ["truncate_states", "state_keys"])
+def test_a_damaged_latest_checkpoint_gives_way_to_the_older_one(fm_run, small_data_dir, tmp_path, damage, capsys):
+    """Resume falls back, with a warning, to the newest checkpoint that reads,
+    and ends bit-identical to an undamaged resume from that epoch."""
+    run = copy_run(fm_run, tmp_path)
+    assert run_cli(["train", "--resume", run, "--epochs", "2", "--no-progress"], capsys)[0] == 0
+    reference = str(tmp_path / "reference")
+    shutil.copytree(run, reference)
+    latest = os.path.join(run, "checkpoints", "epoch-0002")
+    if damage == "truncate_states":
+        path = os.path.join(latest, "optimizer.states")
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[: len(data) // 2])
+    else:
+        path = os.path.join(latest, "state.json")
+        state = json.load(open(path))
+        del state["optimizer"]
+        json.dump(state, open(path, "w"))
+    code, _, err = run_cli(["train", "--resume", run, "--epochs", "3", "--no-progress"], capsys)
+    assert code == 0 and "warning" in err and "epoch-0001" in err, err
+    # the same 3 epochs from the intact epoch-0001, without the damaged one in the way
+    shutil.rmtree(os.path.join(reference, "checkpoints", "epoch-0002"))
+    with open(os.path.join(reference, "checkpoints", "latest.json"), "w") as f:
+        json.dump({"epoch": 1, "path": "epoch-0001"}, f)
+    assert run_cli(["train", "--resume", reference, "--epochs", "3", "--no-progress"], capsys)[0] == 0
+    ours, theirs = params_of(run), params_of(reference)
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        np.testing.assert_array_equal(ours[name], theirs[name])
+
+
 def set_meta(run, **changes):
     path = os.path.join(run, "meta.json")
     meta = json.load(open(path))
