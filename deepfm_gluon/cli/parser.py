@@ -14,34 +14,25 @@ from ..version import __version__
 KVSTORE_CHOICES = ["device", "local", "dist_sync", "dist_async"]
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def number_in(convert, ok, expected):
+    """An argparse type: ``convert(text)`` (int or float) for which ``ok(value)``
+    holds, else the one-line error "expected ``expected``, got 'text'"."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def port_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a TCP port 1..65535, got {text!r}")
-    return value
+positive_int = number_in(int, lambda v: v >= 1, "a positive integer")
+positive_float = number_in(float, lambda v: v > 0, "a positive number")
+port_number = number_in(int, lambda v: 1 <= v <= 65535, "a TCP port 1..65535")
+non_negative_float = number_in(float, lambda v: v >= 0, "a number >= 0")
+share = number_in(float, lambda v: 0 < v < 1, "a share in (0, 1)")
 
 
 def add_data_args(parser):
@@ -58,21 +49,6 @@ def add_data_args(parser):
                         help="stop at the first malformed line instead of counting and skipping it")
 
 
-def float_in(ok, expected):
-    """An argparse type: a float for which ``ok(value)`` holds, else "expected ``expected``"."""
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = None
-        if value is None or not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return value
-    return parse
-
-
-non_negative_float = float_in(lambda v: v >= 0, "a number >= 0")
-share = float_in(lambda v: 0 < v < 1, "a share in (0, 1)")
 
 
 def add_protocol_args(parser):
