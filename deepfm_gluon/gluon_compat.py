@@ -2,11 +2,13 @@
 
 Gluon has no public API for what checkpoints and distributed workers need:
 reading and restoring a Trainer's optimizer states and update counts, setting
-up the kvstore before the first step, or listing a Block's children and its
-parameters by structural name. This module is the only place in the package
+up the kvstore before the first step, listing a Block's children and its
+parameters by structural name, or saving and loading a 3 GB table without a
+second copy of it (the last reads MXNet's .params layout). This module is the only place in the package
 that touches those attributes; tests/test_gluon_compat.py fails on an MXNet
 whose internals changed, naming the function to adapt.
 """
+import struct
 
 
 # --- Trainer: optimizer states and update counts (checkpoints) --------------
@@ -21,6 +23,12 @@ def trainer_optimizer(trainer):
     """The ``mx.optimizer.Optimizer`` the Trainer steps with (``num_update``,
     ``rescale_grad``, ``lr``...)."""
     return trainer._optimizer
+
+
+def trainer_params(trainer):
+    """The Trainer's parameters in its index order (the indices of its
+    updaters' states and update counts): sorted by prefixed name."""
+    return trainer._params
 
 
 def update_counts(optimizer):
@@ -123,6 +131,88 @@ def save_parameters_without_copies(block, filename):
         arrays[key] = data[0]
     save = mx.npx.save if mx.util.is_np_array() else mx.nd.save
     save(filename, arrays)
+    return filename
+
+
+# MXNet's .params layout (src/ndarray/ndarray.cc, NDArray::Save): a list header,
+# then per array: magic, storage type, shape, context, type flag, raw bytes; then the names.
+_LIST_MAGIC = 0x112
+_ARRAY_MAGICS = (0xF993FAC9, 0xF993FACA)  # NDARRAY_V2_MAGIC, V3_MAGIC (numpy shapes)
+_TYPE_FLAGS = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8", 6: "int64"}
+_LOAD_SLICE_BYTES = 64 << 20  # the largest temporary while loading
+
+
+def _params_file_index(f):
+    """{name: (dtype, shape, offset of the raw bytes)} of an open .params file,
+    or None where its layout is not the dense one this reader knows."""
+    import numpy as np  # numpy only for loading; this module stays import-light (start-up)
+
+    def read(fmt):
+        size = struct.calcsize(fmt)
+        chunk = f.read(size)
+        if len(chunk) != size:
+            raise EOFError
+        return struct.unpack(fmt, chunk)
+
+    try:
+        magic, _, count = read("<QQQ")
+        if magic != _LIST_MAGIC:
+            return None
+        arrays = []
+        for _ in range(count):
+            magic, stype = read("<Ii")
+            ndim, = read("<i")
+            if magic not in _ARRAY_MAGICS or stype != 0 or ndim < 0:
+                return None
+            shape = read(f"<{ndim}q")
+            _, _, flag = read("<iii")  # device type, device id, type flag
+            if flag not in _TYPE_FLAGS:
+                return None
+            dtype = np.dtype(_TYPE_FLAGS[flag])
+            arrays.append((dtype, shape, f.tell()))
+            f.seek(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, 1)
+        names = []
+        for _ in range(read("<Q")[0]):
+            length, = read("<Q")
+            names.append(f.read(length).decode())
+    except (EOFError, UnicodeDecodeError, OverflowError, ValueError):
+        return None
+    return dict(zip(names, arrays)) if len(names) == len(arrays) else None
+
+
+def load_parameters_in_place(block, filename):
+    """``block.load_parameters(filename, ctx=None)`` for a block whose
+    parameters are all initialized, without Gluon's copy of the whole file
+    (``nd.load`` holds every array before ``set_data`` copies it: a 3 GB table
+    twice). The bytes are read a slice at a time straight into each
+    parameter's arrays, on every device. Files or blocks this reader does not
+    take (another layout, names or shapes that differ, deferred parameters)
+    go through Gluon's own load, with its errors."""
+    import numpy as np  # numpy only for loading; this module stays import-light (start-up)
+    params = params_by_structural_name(block)
+    with open(filename, "rb") as f:
+        index = _params_file_index(f)
+        ready = index is not None and set(index) == set(params) and all(
+            p._data is not None and tuple(p.shape) == tuple(index[k][1])
+            and np.dtype(p.dtype) == index[k][0] for k, p in params.items())
+        if not ready:
+            return block.load_parameters(filename, ctx=None)
+        for key, param in params.items():
+            dtype, shape, offset = index[key]
+            rows = shape[0] if shape else 1
+            row_bytes = max(1, int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize)
+            step = max(1, _LOAD_SLICE_BYTES // row_bytes)
+            f.seek(offset)
+            for lo in range(0, rows, step):
+                hi = min(rows, lo + step)
+                part = np.empty((hi - lo,) + tuple(shape[1:]), dtype=dtype)
+                if f.readinto(memoryview(part).cast("B")) != part.nbytes:
+                    return block.load_parameters(filename, ctx=None)  # truncated: Gluon says so
+                for data in param.list_data():
+                    if shape:
+                        data[lo:hi] = part
+                    else:
+                        data[()] = part.reshape(())
     return filename
 
 

@@ -8,6 +8,7 @@ import sys
 
 import mxnet as mx
 import numpy as np
+import pytest
 from mxnet import autograd, gluon
 from mxnet.gluon import nn
 
@@ -136,10 +137,10 @@ def test_has_cached_graph_only_after_a_hybridized_forward():
     assert compat.has_cached_graph(net)
 
 
-COVERED = ("trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
+COVERED = ("trainer_params", "trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
            "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
-           "adopt_parameter_data", "save_parameters_without_copies",
+           "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place",
            "has_cached_graph")
 
 
@@ -162,6 +163,65 @@ def test_saving_without_copies_writes_the_bytes_gluon_writes(tmp_path):
     net.save_parameters(str(tmp_path / "gluon.params"))
     compat.save_parameters_without_copies(net, str(tmp_path / "ours.params"))
     assert (tmp_path / "gluon.params").read_bytes() == (tmp_path / "ours.params").read_bytes()
+
+
+def saved_and_blank_nets(tmp_path, ctx):
+    """A trained-looking net saved by Gluon, and a zero-initialized twin to load into."""
+    mx.npx.set_np()
+    nets = []
+    for init in (mx.init.Xavier(), mx.init.Zero()):
+        net = nn.HybridSequential()
+        net.add(nn.Embedding(700, 4), nn.Dense(3))
+        net.initialize(init, ctx=ctx)
+        net(mx.np.array([[1, 2]], dtype="int32", ctx=ctx[0]))
+        nets.append(net)
+    nets[0].save_parameters(str(tmp_path / "gluon.params"))
+    return nets
+
+
+def test_loading_in_place_gives_what_gluons_load_gives_on_every_device(tmp_path, monkeypatch):
+    ctx = [mx.cpu(0), mx.cpu(1)]
+    saved, ours = saved_and_blank_nets(tmp_path, ctx)
+    _, gluons = saved_and_blank_nets(tmp_path / "..", ctx)
+    gluons.load_parameters(str(tmp_path / "gluon.params"), ctx=None)
+    monkeypatch.setattr(compat, "_LOAD_SLICE_BYTES", 100)  # many slices per table
+    monkeypatch.setattr(mx.nd, "load", None)  # no whole-file load on this path
+    monkeypatch.setattr(mx.npx, "load", None)
+    compat.load_parameters_in_place(ours, str(tmp_path / "gluon.params"))
+    for (key, p), q, r in zip(ours.collect_params().items(), gluons.collect_params().values(),
+                              saved.collect_params().values()):
+        for mine, theirs, original in zip(p.list_data(), q.list_data(), r.list_data()):
+            np.testing.assert_array_equal(mine.asnumpy(), theirs.asnumpy(), err_msg=key)
+            np.testing.assert_array_equal(mine.asnumpy(), original.asnumpy(), err_msg=key)
+
+
+def test_loading_in_place_leaves_files_it_does_not_take_to_gluon(tmp_path):
+    _, blank = saved_and_blank_nets(tmp_path, [mx.cpu()])
+    other = nn.HybridSequential()
+    other.add(nn.Embedding(70, 4), nn.Dense(3))  # another shape: Gluon's own error
+    other.initialize()
+    other(mx.np.array([[1, 2]], dtype="int32"))
+    other.save_parameters(str(tmp_path / "other.params"))
+    with pytest.raises(AssertionError, match="shape incompatible"):
+        compat.load_parameters_in_place(blank, str(tmp_path / "other.params"))
+    whole = (tmp_path / "gluon.params").read_bytes()
+    (tmp_path / "cut.params").write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(ValueError, match="Invalid NDArray file format"):  # Gluon's error, as Gluon raises it
+        compat.load_parameters_in_place(blank, str(tmp_path / "cut.params"))
+
+
+def test_trainer_params_are_in_the_index_order_of_its_states():
+    mx.npx.reset_np()
+    net, trainer = tiny_trainer()
+    with autograd.record():
+        loss = net(mx.nd.array([[1, 2]])).sum()
+    loss.backward()
+    trainer.step(1)
+    states = compat.trainer_updaters(trainer)[0].states
+    params = compat.trainer_params(trainer)
+    assert sorted(states) == list(range(len(params)))
+    for i, param in enumerate(params):  # Adam's mean has the shape of its parameter
+        assert states[i][0].shape == param.shape
 
 
 def test_every_compat_function_is_covered_here():

@@ -70,10 +70,12 @@ class DistributedSparseFitter(DistributedFitter):
         self._resumed = None  # (epoch, checkpoint folder) when resuming
 
     def initialize(self):
-        self.init_net(self.contexts[:1])
+        # the model's tables are only read (evaluation, the saved model): no gradient buffers,
+        # and large ones filled a slice at a time (training/tables.py), as in one process
+        self.init_net(self.contexts[:1], sparse_tables=TABLES)
         if self.resume:  # before the keys are initialised: the servers start from the saved tables
             path, state = read_latest(self.checkpoint_dir)
-            self.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
+            gluon_compat.load_parameters_in_place(self.net, os.path.join(path, "model.params"))
             self._resumed = (state["epoch"], path)
         kv, rank, workers = self.kvstore, self.rank, self.num_workers
         self.per_worker = per_worker_batch(self.config.batch_size, workers)
@@ -87,12 +89,13 @@ class DistributedSparseFitter(DistributedFitter):
         for t, name in enumerate(TABLES):
             big = getattr(self.net, name).weight
             key, shape = TABLE_KEY_BASE + t, big.shape
-            if rank == 0:
+            if rank == 0:  # every row: the server sizes its array by the rows sent
                 value = mx.nd.sparse.row_sparse_array(
                     (big.data().as_nd_ndarray(), mx.nd.arange(shape[0], dtype=np.int64)), shape=shape)
             else:  # only rank 0's value is sent
                 value = mx.nd.sparse.zeros("row_sparse", shape)
             kv.init(key, value)
+            del value  # a full-table copy; the kvstore's send buffer keeps it until the first push
             self.ps_tables.append((key, big, getattr(self.twin, name).weight))
         mx.nd.waitall()
         lr, name = self.learning_rate, self.config.optimizer

@@ -20,7 +20,7 @@ from ..atomic import atomic_write, atomic_write_json
 from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_dict
 from ..errors import ModelDirError, format_problem, useful_line
 from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
-from ..gluon_compat import save_parameters_without_copies
+from ..gluon_compat import adopt_parameter_data, load_parameters_in_place, save_parameters_without_copies
 from ..models import MODEL_KINDS
 
 FORMAT = "deepfm-gluon-model"
@@ -127,6 +127,18 @@ def read_encoder(model_dir, num_feat):
     return encoder
 
 
+def load_for_scoring(net, params, ctx):
+    """Fill ``net`` (its shapes known) from the .params file on ``ctx``,
+    holding the weights once: every array is allocated empty and read into a
+    slice at a time, and none gets a gradient buffer (scoring needs none).
+    Gluon's ``load_parameters`` holds the file, an initialized copy and a
+    gradient of each: three times a 3 GB table."""
+    for param in net.collect_params().values():
+        param.grad_req = "null"
+        adopt_parameter_data(param, mx.np.empty(param.shape, dtype=param.dtype, ctx=ctx))
+    load_parameters_in_place(net, params)
+
+
 def load_model_dir(model_dir, expected_kind=None, ctx=None):
     """(net, meta, encoder) from a directory that train wrote; ``encoder``
     turns raw values into the net's int32 (n, num_feat) inputs."""
@@ -142,7 +154,7 @@ def load_model_dir(model_dir, expected_kind=None, ctx=None):
     if not os.path.exists(params):
         raise ModelDirError(f"{params}: missing")
     try:
-        net.load_parameters(params, ctx=ctx or mx.cpu())
+        load_for_scoring(net, params, ctx or mx.cpu())
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         raise ModelDirError(f"{params}: unreadable or does not fit the {meta['kind']} in meta.json "
                             f"({useful_line(err) if str(err).strip() else type(err).__name__})") from None

@@ -54,26 +54,54 @@ def _counts_payload(optimizer):
     return {"num_update": int(optimizer.num_update), "counts": counts}
 
 
-def _restore_counts(optimizer, meta):
+def _restore_counts(optimizer, meta, here=lambda i: i):
     optimizer.num_update = meta["num_update"]
-    gluon_compat.set_update_counts(optimizer, {int(d): {int(k): v for k, v in c.items()}
+    gluon_compat.set_update_counts(optimizer, {int(d): {here(int(k)): v for k, v in c.items()}
                                                for d, c in meta["counts"].items()})
 
 
-def _updater_payload(trainer):
+def trainer_param_names(fitter):
+    """Structural names ('mlp.0.weight') of the Trainer's parameters, in its
+    index order. Gluon's Trainer orders parameters by their prefixed names
+    ('deepfm3_dense10_weight'), which depend on how many blocks the process
+    built before, so states are matched by these names on resume."""
+    names = {}
+    for block in (getattr(fitter, "twin", None), fitter.net):  # a sparse run trains its twin's dense blocks
+        if block is not None:
+            names.update({id(p): k for k, p in gluon_compat.params_by_structural_name(block).items()})
+    return [names.get(id(p)) for p in gluon_compat.trainer_params(fitter.trainer)]
+
+
+def _updater_payload(fitter):
     arrays = {}
     layout = [_encode_states(updater.states, f"u{u}", arrays)
-              for u, updater in enumerate(gluon_compat.trainer_updaters(trainer))]
-    return arrays, {"updaters": layout, **_counts_payload(gluon_compat.trainer_optimizer(trainer))}
+              for u, updater in enumerate(gluon_compat.trainer_updaters(fitter.trainer))]
+    return arrays, {"updaters": layout, "param_names": trainer_param_names(fitter),
+                    **_counts_payload(gluon_compat.trainer_optimizer(fitter.trainer))}
 
 
-def _restore_updaters(trainer, arrays, meta, contexts):
+def _index_map(fitter, meta):
+    """{saved index: this Trainer's index} of each parameter (by structural
+    name; checkpoints without names: the same index)."""
+    saved = meta.get("param_names")
+    if saved is None:
+        return None
+    mine = {name: i for i, name in enumerate(trainer_param_names(fitter))}
+    if sorted(saved, key=str) != sorted(mine, key=str):
+        raise ValueError(f"its parameters {sorted(saved, key=str)} are not this model's")
+    return {i: mine[name] for i, name in enumerate(saved)}
+
+
+def _restore_updaters(fitter, arrays, meta):
+    remap = _index_map(fitter, meta)
+    here = (lambda i: i) if remap is None else remap.__getitem__
+    trainer, contexts = fitter.trainer, fitter.contexts
     for u, (updater, entries) in enumerate(zip(gluon_compat.trainer_updaters(trainer), meta["updaters"])):
         ctx = contexts[min(u, len(contexts) - 1)]
         for idx_text, entry in entries.items():
-            updater.states[int(idx_text)] = _decode_state(arrays, f"u{u}", idx_text, entry, ctx)
-            updater.states_synced[int(idx_text)] = True
-    _restore_counts(gluon_compat.trainer_optimizer(trainer), meta)
+            updater.states[here(int(idx_text))] = _decode_state(arrays, f"u{u}", idx_text, entry, ctx)
+            updater.states_synced[here(int(idx_text))] = True
+    _restore_counts(gluon_compat.trainer_optimizer(trainer), meta, here)
 
 
 def _tables_payload(tables, arrays):
@@ -112,8 +140,8 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
     staging = tempfile.mkdtemp(prefix=".checkpoint-", dir=folder)
     try:
         os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700: keep normal permissions
-        fitter.net.save_parameters(os.path.join(staging, "model.params"))
-        arrays, optimizer_meta = _updater_payload(fitter.trainer)
+        gluon_compat.save_parameters_without_copies(fitter.net, os.path.join(staging, "model.params"))
+        arrays, optimizer_meta = _updater_payload(fitter)
         optimizer_meta["tables"] = _tables_payload(getattr(fitter, "tables", None), arrays)
         mx.nd.save(os.path.join(staging, "optimizer.states"), arrays)
         state = {"format_version": FORMAT_VERSION, "epoch": epoch, "kind": fitter.kind,
@@ -274,7 +302,7 @@ def restore_into(path, state, fitter, batches):
     try:
         # ctx=None: into the initialized parameters wherever they live (a sparse
         # run keeps its tables on the first device only)
-        fitter.net.load_parameters(os.path.join(path, "model.params"), ctx=None)
+        gluon_compat.load_parameters_in_place(fitter.net, os.path.join(path, "model.params"))
     except (AssertionError, mx.base.MXNetError, ValueError) as err:
         raise DeepFMError(f"{path}/model.params: unreadable or does not fit this model ({useful_line(err, 200)})") from None
     restore_rest(path, state, fitter, batches)
@@ -285,8 +313,8 @@ def restore_rest(path, state, fitter, batches):
     damaged part is one DeepFMError naming the checkpoint."""
     try:
         arrays = mx.nd.load(os.path.join(path, "optimizer.states"))
-        _restore_updaters(fitter.trainer, arrays, state["optimizer"], fitter.contexts)
         _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
+        _restore_updaters(fitter, arrays, state["optimizer"])
         batches.set_state(state["batches"])
         fitter.history = History.from_dict(state["history"])
     except (mx.base.MXNetError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:

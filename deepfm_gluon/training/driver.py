@@ -89,7 +89,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
         become_base_rate_predictor(fitter.net, rate)
         chosen = {"val_auc": 0.5, "val_logloss": floor, "train_loss": float("nan")}
     else:
-        best.restore(stopper.best_epoch, fitter.contexts)
+        best.restore(stopper.best_epoch)
         chosen = next(r for r in fitter.history.epochs if r["epoch"] == stopper.best_epoch)
     scores = evaluate(fitter.logit_net, test.features, test.labels, fitter.contexts[0],
                       fitter.config.eval_batch_size)

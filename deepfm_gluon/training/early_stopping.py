@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from .. import gluon_compat
+
 MONITORS = {"auc": "max", "logloss": "min"}
 
 
@@ -70,22 +72,29 @@ class BestWeights:
         return os.path.join(self.folder, f"best-epoch-{epoch:04d}.params")
 
     def save(self, epoch, previous=None):
-        if self.folder is None:
-            self.memory = {name: p.data().copy() for name, p in self.net.collect_params().items()}
+        if self.folder is None:  # one copy of the weights in memory, overwritten by the next best
+            params = self.net.collect_params().items()
+            if self.memory is None:
+                self.memory = {name: p.data().copy() for name, p in params}
+            else:
+                for name, p in params:
+                    p.data().copyto(self.memory[name])
             return
         os.makedirs(self.folder, exist_ok=True)
         staging = self.path(epoch) + ".partial"
-        self.net.save_parameters(staging)
+        gluon_compat.save_parameters_without_copies(self.net, staging)
         os.replace(staging, self.path(epoch))
         keep = {os.path.basename(self.path(e)) for e in (epoch, previous) if e is not None}
         for name in os.listdir(self.folder):
             if name.startswith("best-epoch-") and name not in keep:
                 os.remove(os.path.join(self.folder, name))
 
-    def restore(self, epoch, contexts):
-        """Load the saved best parameters into ``net`` (on every context)."""
+    def restore(self, epoch):
+        """Load the saved best parameters into ``net``, wherever each one lives
+        (a sparse run keeps its tables on the first device only)."""
         if self.folder is None:
             for name, p in self.net.collect_params().items():
-                p.set_data(self.memory[name])
+                for data in p.list_data():  # in place (set_data makes a temporary the size of each)
+                    self.memory[name].copyto(data)
             return
-        self.net.load_parameters(self.path(epoch), ctx=contexts)
+        gluon_compat.load_parameters_in_place(self.net, self.path(epoch))

@@ -100,9 +100,8 @@ class SparseFitter(Fitter):
         import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
         self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
         home = self.contexts[0]
-        self.init_net(self.contexts, sparse_tables=TABLES)  # no dense gradient buffers for the big tables
-        for name in TABLES:  # one copy of each big table, on the first device
-            getattr(self.net, name).weight.reset_ctx(home)
+        # the big tables: one copy, on the first device, with no gradient buffer
+        self.init_net(self.contexts, sparse_tables=TABLES)
         self.rows = self.config.batch_size * self.net.num_fields
         self.twin = compact_twin(self.net, self.rows)
         for name in TABLES:  # the compact tables are overwritten every step

@@ -43,21 +43,24 @@ def init_in_slices(param, ctx, slice_rows=SLICE_ROWS):
 
 def init_parameters(net, contexts, sparse_tables=(), large_rows=LARGE_TABLE_ROWS):
     """What ``net.initialize(init.Xavier(), ctx=contexts, force_reinit=True)``
-    does, except that the child tables named in ``sparse_tables`` (e.g.
-    ('embedding', 'fc')) get no gradient buffer, and those with more than
-    ``large_rows`` rows are filled in slices (one device only)."""
+    does, except for the child tables named in ``sparse_tables`` (e.g.
+    ('embedding', 'fc')), which are updated elsewhere: they get one copy, on
+    ``contexts[0]``, no gradient buffer, and those with more than
+    ``large_rows`` rows are filled in slices. The values drawn are Gluon's
+    (same order, same draws) for every parameter but the sliced tables."""
     tables = [getattr(net, name).weight for name in sparse_tables]
-    for param in tables:
-        param.grad_req = "null"
-    large = [p for p in tables if p.shape[0] > large_rows and len(contexts) == 1]
-    if not large:
+    if not tables:
         net.initialize(init.Xavier(), ctx=contexts, force_reinit=True)
         return
+    for param in tables:
+        param.grad_req = "null"
     for param in net.collect_params().values():
-        if any(param is p for p in large):
-            init_in_slices(param, contexts[0])
-        else:  # as ParameterDict.initialize does: the parameter's own init first, Xavier by default
+        if not any(param is p for p in tables):  # as ParameterDict.initialize does
             param.initialize(None, contexts, init.Xavier(), force_reinit=True)
+        elif param.shape[0] > large_rows:
+            init_in_slices(param, contexts[0])
+        else:
+            param.initialize(None, contexts[:1], init.Xavier(), force_reinit=True)
 
 
 def all_finite(array, slice_rows=SLICE_ROWS):

@@ -9,6 +9,8 @@ from mxnet import np
 
 from deepfm_gluon.data import VocabularyEncoder
 from deepfm_gluon.errors import ModelDirError
+from deepfm_gluon.gluon_compat import params_by_structural_name
+from deepfm_gluon.models import MODEL_KINDS
 from deepfm_gluon.experiments.runner import train_model
 from deepfm_gluon.serving import Predictor, load_model_dir
 from deepfm_gluon.training import TrainConfig
@@ -38,6 +40,19 @@ def test_predictions_equal_the_trained_net(trained, small_split):
     onp.testing.assert_allclose(predictor.predict_features(features), expected, atol=1e-6)
     scores = predictor.evaluate_file(small_split.test.data_path)
     assert scores["examples"] == len(small_split.test) and 0.5 < scores["auc"] <= 1
+
+
+def test_loading_for_scoring_holds_gluons_values_once_without_gradients(trained):
+    """The oracle is Gluon's own load_parameters into a fresh net."""
+    _, out = trained
+    net, meta, _ = load_model_dir(out)
+    reference = MODEL_KINDS["deepfm"](**meta["model_config"])
+    reference.load_parameters(os.path.join(out, "model.params"))
+    ours, gluons = params_by_structural_name(net), params_by_structural_name(reference)
+    assert sorted(ours) == sorted(gluons)
+    for name, param in ours.items():
+        assert param.grad_req == "null" and len(param.list_data()) == 1, name
+        onp.testing.assert_array_equal(param.data().asnumpy(), gluons[name].data().asnumpy(), err_msg=name)
 
 
 def test_unlabelled_input_reads(trained, small_split, tmp_path):

@@ -39,6 +39,28 @@ def test_resume_in_process_is_bit_exact(small_split, tmp_path):
     assert [r["test_auc"] for r in history.epochs] == [r["test_auc"] for r in history2.epochs]
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_resume_after_other_blocks_were_built_matches_states_by_name(small_split, tmp_path, sparse):
+    """Gluon names blocks by process-wide counters and its Trainer orders
+    parameters by those names: 'dense9' < 'dense10' flips once a process has
+    built ten Dense blocks. The optimizer states still go to their parameters."""
+    config = dataclasses.replace(CONFIG, epochs=3, sparse=sparse)
+    with mx.name.NameManager():
+        full = build_model("deepfm", small_split.train.field_dims)
+        fit(full, "deepfm", small_split.train, small_split.test, config, log=None)
+    with mx.name.NameManager():
+        fit(build_model("deepfm", small_split.train.field_dims), "deepfm", small_split.train,
+            small_split.test, dataclasses.replace(config, epochs=1), log=None, checkpoint_dir=str(tmp_path))
+    with mx.name.NameManager():
+        others = [mx.gluon.nn.Dense(1) for _ in range(9)]  # this model's Dense blocks: dense9, dense10, ...
+        resumed = build_model("deepfm", small_split.train.field_dims)
+        fit(resumed, "deepfm", small_split.train, small_split.test, config, log=None,
+            checkpoint_dir=str(tmp_path), resume=True)
+    assert len(others) == 9 and any("dense10" in p.name for p in resumed.collect_params().values())
+    for name, value in params_of(full).items():
+        onp.testing.assert_array_equal(value, params_of(resumed)[name], err_msg=name)
+
+
 @pytest.mark.parametrize("kind, optimizer, devices", [("deepfm", "adam", None), ("fm", "sgd", None),
                                                       ("fm", "adam", "cpu:2")])
 def test_sparse_resume_in_process_is_bit_exact(small_split, tmp_path, kind, optimizer, devices):

@@ -1,5 +1,6 @@
 """Validation splits, early stopping with real best-weight restore (also
 across a resume), and the embedding L2 penalty against plain numpy."""
+import dataclasses
 import numpy as np
 import pytest
 from mxnet import npx
@@ -50,10 +51,11 @@ def test_time_and_random_712_splits(small_split):
     assert len(set(tr.index) | set(va.index) | set(te.index)) == 3600
 
 
-def run_fit(split, checkpoint_dir=None, resume=False, epochs=12, patience=2, snapshots=None):
+def run_fit(split, checkpoint_dir=None, resume=False, epochs=12, patience=2, snapshots=None, **options):
     npx.set_np()
     net = build_model("deepfm", split.train.field_dims)
     config = TrainConfig(epochs=epochs, batch_size=256, progress=False, devices="cpu", early_stop=patience)
+    config = dataclasses.replace(config, **options)
     on_epoch = (lambda f, r: snapshots.__setitem__(r["epoch"], params(f.net))) if snapshots is not None else None
     history = fit(net, "deepfm", split.train, split.test, config, log=None, validation_data=split.validation,
                   checkpoint_dir=checkpoint_dir, resume=resume, on_epoch=on_epoch)
@@ -74,6 +76,22 @@ def test_early_stop_restores_the_best_validation_weights(small_split):
         np.testing.assert_array_equal(restored[name], value, err_msg=name)
     assert chosen["test_auc"] == pytest.approx(best["test_auc"], abs=1e-12)
     assert chosen["val_auc"] == best["val_auc"] and "test_logloss" in records[0]
+
+
+@pytest.mark.parametrize("where", ["memory", "checkpoints"])
+def test_sparse_run_on_two_devices_restores_its_best_weights(small_split, tmp_path, where):
+    """The tables live on the first device only; the restore puts each
+    parameter back where it lives (from memory or from the best-epoch file)."""
+    split = with_validation(small_split)
+    snapshots = {}
+    folder = str(tmp_path) if where == "checkpoints" else None
+    net, history = run_fit(split, checkpoint_dir=folder, epochs=6, snapshots=snapshots, sparse=True,
+                           devices="cpu:2")
+    best = history.chosen["epoch"]
+    assert 1 <= best <= len(history.epochs)
+    restored = params(net)
+    for name, value in snapshots[best].items():
+        np.testing.assert_array_equal(restored[name], value, err_msg=name)
 
 
 def test_early_stop_needs_validation(small_split):

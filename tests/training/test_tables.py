@@ -39,6 +39,20 @@ def test_sparse_tables_have_no_gradient_buffer_and_dense_blocks_do():
                if "embedding" not in k and k.split("_")[-1] != "fc" and p.grad_req != "null")
 
 
+def test_on_several_devices_the_sparse_tables_have_one_copy_on_the_first():
+    devices = [mx.cpu(0), mx.cpu(1)]
+    a, b = build_model("deepfm", [30, 40, 50]), build_model("deepfm", [30, 40, 50])
+    seed_everything(5)
+    a.initialize(init.Xavier(), ctx=devices, force_reinit=True)
+    seed_everything(5)
+    tables.init_parameters(b, devices, sparse_tables=("embedding", "fc"))
+    assert b.embedding.weight.list_ctx() == [mx.cpu(0)] and b.fc.weight.list_ctx() == [mx.cpu(0)]
+    assert all(p.list_ctx() == devices for k, p in b.collect_params().items()
+               if p is not b.embedding.weight and p is not b.fc.weight)
+    for (ka, va), vb in zip(values(a).items(), values(b).values()):  # Gluon's values all the same
+        onp.testing.assert_array_equal(va, vb, err_msg=ka)
+
+
 def test_large_tables_are_filled_a_slice_at_a_time_with_xaviers_bound(monkeypatch):
     net = build_model("fm", [5000, 7000])
     drawn = []
