@@ -13,10 +13,14 @@ DistributedSparseFitter.step, and prints one REPORT line: median step time
 (after 5 warm-up steps), distinct rows per step, and the table bytes moved
 per step each way (rows x (values of both tables, (k + 1) x 4 bytes, + an
 8-byte key per table)); ps-lite's framing and the dense parameters come on top.
+Memory: each worker reports its resident set after ``initialize`` and its
+peak (ru_maxrss); the launcher prints the largest peak of all its children
+(servers included) once the job is done.
 """
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -36,6 +40,17 @@ def batches(rows, batch, steps, rank, workers, seed=0):
         yield X[rank::workers], y[rank::workers]
 
 
+def resident_mib():
+    """This process's resident set now (VmRSS), MiB."""
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return round(kib / 1024)
+
+
+def peak_mib(who=resource.RUSAGE_SELF):
+    return round(resource.getrusage(who).ru_maxrss / 1024)
+
+
 def worker(args):
     from mxnet import npx
     import mxnet as mx
@@ -51,6 +66,7 @@ def worker(args):
     t0 = time.perf_counter()
     fitter.initialize()
     init_s = time.perf_counter() - t0
+    rss_after_init = resident_mib()
     times = []
     for X, y in batches(args.rows, args.batch, args.steps, rank, workers):
         s = time.perf_counter()
@@ -65,7 +81,9 @@ def worker(args):
         "rows": args.rows, "batch": args.batch, "init_s": round(init_s, 1),
         "step_ms_median": round(1000 * float(np.median(times[5:])), 2),
         "distinct_rows_per_worker_step": round(distinct, 1),
-        "table_bytes_each_way_per_worker_step": int(distinct * (width * 4 + 8 * 2))}), flush=True)
+        "table_bytes_each_way_per_worker_step": int(distinct * (width * 4 + 8 * 2)),
+        "rss_after_init_mib": rss_after_init, "rss_end_mib": resident_mib(),
+        "peak_rss_mib": peak_mib()}), flush=True)
 
 
 def launch(args):
@@ -81,6 +99,8 @@ def launch(args):
     roles += [Role("server", i, [py, *SERVER_ARGV], {**common, "DMLC_ROLE": "server"}) for i in range(args.servers)]
     roles += [Role("worker", i, me, {**common, "DMLC_ROLE": "worker"}) for i in range(args.workers)]
     run_job(Job(roles, LOCALHOST, port, args.kvstore), timeout=900)
+    print("REPORT " + json.dumps({"largest_child_peak_rss_mib": peak_mib(resource.RUSAGE_CHILDREN)}),
+          flush=True)
 
 
 if __name__ == "__main__":
