@@ -180,6 +180,91 @@ def _params_file_index(f):
     return dict(zip(names, arrays)) if len(names) == len(arrays) else None
 
 
+class ArraysFile:
+    """The arrays of a file ``mx.nd.save`` / ``npx.save`` / ``save_parameters``
+    wrote, read one at a time (``mx.nd.load`` reads them all at once: for a
+    checkpoint of a 39M-row table, its weights and Adam's moments, 10 GB).
+    ``file[name]``: that array, as a legacy NDArray on the CPU;
+    ``read_into(name, targets)``: its bytes a slice at a time into existing
+    arrays of its shape and type (every device's copy). Use as a context
+    manager; ``open_arrays_file`` gives None for a layout it does not know."""
+
+    def __init__(self, f, index):
+        self.file, self.index = f, index
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.file.close()
+
+    def __contains__(self, name):
+        return name in self.index
+
+    def names(self):
+        return list(self.index)
+
+    def shape(self, name):
+        return tuple(self.index[name][1])
+
+    def dtype(self, name):
+        return self.index[name][0]
+
+    def _slices(self, name):
+        import numpy as np  # numpy only for loading; this module stays import-light (start-up)
+        dtype, shape, offset = self.index[name]
+        rows = shape[0] if shape else 1
+        row_bytes = max(1, int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize)
+        step = max(1, _LOAD_SLICE_BYTES // row_bytes)
+        self.file.seek(offset)
+        for lo in range(0, rows, step):
+            hi = min(rows, lo + step)
+            part = np.empty((hi - lo,) + tuple(shape[1:]), dtype=dtype)
+            if self.file.readinto(memoryview(part).cast("B")) != part.nbytes:
+                raise ValueError(f"{self.file.name}: {name} is cut short")
+            yield lo, hi, (part if shape else part.reshape(()))
+
+    def __getitem__(self, name):
+        import mxnet as mx  # MXNet only for loading; this module stays import-light (start-up)
+        import numpy as np  # numpy only for loading (start-up)
+        dtype, shape, _ = self.index[name]
+        out = np.empty(shape, dtype=dtype)
+        for lo, hi, part in self._slices(name):
+            if shape:
+                out[lo:hi] = part
+            else:
+                out[()] = part
+        return mx.nd.array(out, dtype=dtype)
+
+    def read_into(self, name, targets):
+        import numpy as np  # numpy only for loading; this module stays import-light (start-up)
+        dtype, shape, _ = self.index[name]
+        for target in targets:
+            if tuple(target.shape) != tuple(shape) or np.dtype(target.dtype) != dtype:
+                raise ValueError(f"{self.file.name}: {name} is {dtype.name} {tuple(shape)}, "
+                                 f"not {np.dtype(target.dtype).name} {tuple(target.shape)}")
+        for lo, hi, part in self._slices(name):
+            for target in targets:
+                if shape:
+                    target[lo:hi] = part
+                else:
+                    target[()] = part
+
+
+def open_arrays_file(filename):
+    """An ArraysFile over ``filename``, or None where its layout is not the
+    dense one ArraysFile reads (the caller then uses MXNet's own load)."""
+    f = open(filename, "rb")
+    index = _params_file_index(f)
+    if index is None:
+        f.close()
+        return None
+    return ArraysFile(f, index)
+
+
 def load_parameters_in_place(block, filename):
     """``block.load_parameters(filename, ctx=None)`` for a block whose
     parameters are all initialized, without Gluon's copy of the whole file
@@ -190,29 +275,20 @@ def load_parameters_in_place(block, filename):
     go through Gluon's own load, with its errors."""
     import numpy as np  # numpy only for loading; this module stays import-light (start-up)
     params = params_by_structural_name(block)
-    with open(filename, "rb") as f:
-        index = _params_file_index(f)
-        ready = index is not None and set(index) == set(params) and all(
-            p._data is not None and tuple(p.shape) == tuple(index[k][1])
-            and np.dtype(p.dtype) == index[k][0] for k, p in params.items())
+    arrays = open_arrays_file(filename)
+    if arrays is None:
+        return block.load_parameters(filename, ctx=None)
+    with arrays:
+        ready = set(arrays.names()) == set(params) and all(
+            p._data is not None and tuple(p.shape) == arrays.shape(k) and np.dtype(p.dtype) == arrays.dtype(k)
+            for k, p in params.items())
         if not ready:
             return block.load_parameters(filename, ctx=None)
-        for key, param in params.items():
-            dtype, shape, offset = index[key]
-            rows = shape[0] if shape else 1
-            row_bytes = max(1, int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize)
-            step = max(1, _LOAD_SLICE_BYTES // row_bytes)
-            f.seek(offset)
-            for lo in range(0, rows, step):
-                hi = min(rows, lo + step)
-                part = np.empty((hi - lo,) + tuple(shape[1:]), dtype=dtype)
-                if f.readinto(memoryview(part).cast("B")) != part.nbytes:
-                    return block.load_parameters(filename, ctx=None)  # truncated: Gluon says so
-                for data in param.list_data():
-                    if shape:
-                        data[lo:hi] = part
-                    else:
-                        data[()] = part.reshape(())
+        try:
+            for key, param in params.items():
+                arrays.read_into(key, param.list_data())
+        except ValueError:  # cut short: Gluon's load says so in its words
+            return block.load_parameters(filename, ctx=None)
     return filename
 
 

@@ -140,7 +140,7 @@ def test_has_cached_graph_only_after_a_hybridized_forward():
 COVERED = ("trainer_params", "trainer_updaters", "trainer_optimizer", "update_counts", "set_update_counts",
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
            "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
-           "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place",
+           "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place", "open_arrays_file",
            "has_cached_graph")
 
 
@@ -222,6 +222,28 @@ def test_trainer_params_are_in_the_index_order_of_its_states():
     assert sorted(states) == list(range(len(params)))
     for i, param in enumerate(params):  # Adam's mean has the shape of its parameter
         assert states[i][0].shape == param.shape
+
+
+def test_an_arrays_file_reads_what_mxnet_load_reads_one_array_at_a_time(tmp_path, monkeypatch):
+    mx.npx.reset_np()
+    saved = {"table.0": mx.nd.array(np.arange(3000, dtype=np.float32).reshape(1000, 3)),
+             "counts": mx.nd.array([5, 6, 7], dtype="int64"), "bias": mx.nd.array([0.25])}
+    mx.nd.save(str(tmp_path / "a.states"), saved)
+    loaded = mx.nd.load(str(tmp_path / "a.states"))  # the oracle
+    monkeypatch.setattr(compat, "_LOAD_SLICE_BYTES", 100)
+    with compat.open_arrays_file(str(tmp_path / "a.states")) as arrays:
+        assert sorted(arrays.names()) == sorted(loaded) and "counts" in arrays
+        for name, value in loaded.items():
+            assert arrays[name].dtype == value.dtype
+            np.testing.assert_array_equal(arrays[name].asnumpy(), value.asnumpy(), err_msg=name)
+        targets = [mx.nd.zeros((1000, 3)), mx.nd.zeros((1000, 3))]
+        arrays.read_into("table.0", targets)
+        for target in targets:
+            np.testing.assert_array_equal(target.asnumpy(), loaded["table.0"].asnumpy())
+        with pytest.raises(ValueError, match="not float32"):
+            arrays.read_into("table.0", [mx.nd.zeros((999, 3))])
+    (tmp_path / "junk").write_bytes(b"not an MXNet file at all")
+    assert compat.open_arrays_file(str(tmp_path / "junk")) is None
 
 
 def test_every_compat_function_is_covered_here():

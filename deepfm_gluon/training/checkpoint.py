@@ -120,14 +120,17 @@ def _restore_tables(tables, arrays, meta, path):
     if tables is None:
         return
     for idx_text, entry in meta["states"].items():
-        state = _decode_state(arrays, "tables", idx_text, entry, tables.weights[int(idx_text)].context)
         current = tables.states[int(idx_text)]
         if current is None:  # e.g. plain SGD: nothing to copy into
             continue
-        # copy into the existing arrays: the optimizer's closures hold no copies, but keep identities anyway
-        for dst, src in zip(current if isinstance(current, (tuple, list)) else [current],
-                            state if isinstance(state, (tuple, list)) else [state]):
-            dst[:] = src
+        # into the existing arrays, a slice at a time where the file allows: a table's
+        # moments are twice its size, and loading them whole would hold them twice
+        for j, dst in enumerate(current if isinstance(current, (tuple, list)) else [current]):
+            name = f"tables.{idx_text}.{j}"
+            if isinstance(arrays, gluon_compat.ArraysFile):
+                arrays.read_into(name, [dst])
+            else:
+                dst[:] = arrays[name].as_in_context(dst.context)
     _restore_counts(tables.opt, meta)
 
 
@@ -312,11 +315,16 @@ def restore_rest(path, state, fitter, batches):
     """Optimizer states, batch order and history of checkpoint ``path``; a
     damaged part is one DeepFMError naming the checkpoint."""
     try:
-        arrays = mx.nd.load(os.path.join(path, "optimizer.states"))
-        _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
-        _restore_updaters(fitter, arrays, state["optimizer"])
+        states = os.path.join(path, "optimizer.states")
+        arrays = gluon_compat.open_arrays_file(states) or mx.nd.load(states)  # one array at a time
+        try:
+            _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
+            _restore_updaters(fitter, arrays, state["optimizer"])
+        finally:
+            if isinstance(arrays, gluon_compat.ArraysFile):
+                arrays.close()
         batches.set_state(state["batches"])
         fitter.history = History.from_dict(state["history"])
-    except (mx.base.MXNetError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+    except (mx.base.MXNetError, KeyError, TypeError, ValueError, IndexError, AttributeError, OSError) as err:
         reason = useful_line(err, 200) if str(err).strip() else type(err).__name__
         raise DeepFMError(f"{path}: damaged checkpoint (optimizer.states or state.json: {reason})") from None

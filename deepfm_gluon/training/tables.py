@@ -37,6 +37,7 @@ def init_in_slices(param, ctx, slice_rows=SLICE_ROWS):
     for start in range(0, rows, slice_rows):
         stop = min(rows, start + slice_rows)
         data[start:stop] = mx.np.random.uniform(-bound, bound, size=(stop - start, width), ctx=ctx)
+        data.wait_to_read()  # else the engine queues every slice's temporary at once: a second table
     gluon_compat.adopt_parameter_data(param, data)
     return param
 
