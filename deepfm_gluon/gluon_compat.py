@@ -8,6 +8,7 @@ second copy of it (the last reads MXNet's .params layout). This module is the on
 that touches those attributes; tests/test_gluon_compat.py fails on an MXNet
 whose internals changed, naming the function to adapt.
 """
+import os
 import struct
 
 
@@ -147,10 +148,12 @@ def _params_file_index(f):
     or None where its layout is not the dense one this reader knows."""
     import numpy as np  # numpy only for loading; this module stays import-light (start-up)
 
+    size = os.fstat(f.fileno()).st_size
+
     def read(fmt):
-        size = struct.calcsize(fmt)
-        chunk = f.read(size)
-        if len(chunk) != size:
+        want = struct.calcsize(fmt)
+        chunk = f.read(want)
+        if len(chunk) != want:
             raise EOFError
         return struct.unpack(fmt, chunk)
 
@@ -162,22 +165,29 @@ def _params_file_index(f):
         for _ in range(count):
             magic, stype = read("<Ii")
             ndim, = read("<i")
-            if magic not in _ARRAY_MAGICS or stype != 0 or ndim < 0:
+            if magic not in _ARRAY_MAGICS or stype != 0 or not 0 <= ndim <= 32:
                 return None
             shape = read(f"<{ndim}q")
             _, _, flag = read("<iii")  # device type, device id, type flag
-            if flag not in _TYPE_FLAGS:
+            if flag not in _TYPE_FLAGS or any(d < 0 for d in shape):
                 return None
             dtype = np.dtype(_TYPE_FLAGS[flag])
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if f.tell() + nbytes > size:
+                return None
             arrays.append((dtype, shape, f.tell()))
-            f.seek(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, 1)
+            f.seek(nbytes, 1)
         names = []
         for _ in range(read("<Q")[0]):
             length, = read("<Q")
+            if f.tell() + length > size:
+                return None
             names.append(f.read(length).decode())
-    except (EOFError, UnicodeDecodeError, OverflowError, ValueError):
+    except (EOFError, UnicodeDecodeError, OverflowError, ValueError, OSError, MemoryError):
         return None
-    return dict(zip(names, arrays)) if len(names) == len(arrays) else None
+    if len(names) != len(arrays) or len(set(names)) != len(names):
+        return None
+    return dict(zip(names, arrays))
 
 
 class ArraysFile:
@@ -223,7 +233,7 @@ class ArraysFile:
         for lo in range(0, rows, step):
             hi = min(rows, lo + step)
             part = np.empty((hi - lo,) + tuple(shape[1:]), dtype=dtype)
-            if self.file.readinto(memoryview(part).cast("B")) != part.nbytes:
+            if part.nbytes and self.file.readinto(part.reshape(-1).view(np.uint8)) != part.nbytes:
                 raise ValueError(f"{self.file.name}: {name} is cut short")
             yield lo, hi, (part if shape else part.reshape(()))
 
@@ -257,8 +267,15 @@ class ArraysFile:
 def open_arrays_file(filename):
     """An ArraysFile over ``filename``, or None where its layout is not the
     dense one ArraysFile reads (the caller then uses MXNet's own load)."""
-    f = open(filename, "rb")
-    index = _params_file_index(f)
+    try:
+        f = open(filename, "rb")
+    except OSError:  # missing, a folder, unreadable: MXNet's load says so in its words
+        return None
+    try:
+        index = _params_file_index(f)
+    except BaseException:
+        f.close()
+        raise
     if index is None:
         f.close()
         return None
@@ -287,7 +304,7 @@ def load_parameters_in_place(block, filename):
         try:
             for key, param in params.items():
                 arrays.read_into(key, param.list_data())
-        except ValueError:  # cut short: Gluon's load says so in its words
+        except (ValueError, OSError):  # cut short, unreadable: Gluon's load says so in its words
             return block.load_parameters(filename, ctx=None)
     return filename
 

@@ -155,7 +155,7 @@ def load_model_dir(model_dir, expected_kind=None, ctx=None):
         raise ModelDirError(f"{params}: missing")
     try:
         load_for_scoring(net, params, ctx or mx.cpu())
-    except (AssertionError, mx.base.MXNetError, ValueError) as err:
+    except (AssertionError, mx.base.MXNetError, ValueError, OSError) as err:
         raise ModelDirError(f"{params}: unreadable or does not fit the {meta['kind']} in meta.json "
                             f"({useful_line(err) if str(err).strip() else type(err).__name__})") from None
     encoder = read_encoder(model_dir, meta["num_feat"])

@@ -62,14 +62,18 @@ def _restore_counts(optimizer, meta, here=lambda i: i):
 
 def trainer_param_names(fitter):
     """Structural names ('mlp.0.weight') of the Trainer's parameters, in its
-    index order. Gluon's Trainer orders parameters by their prefixed names
-    ('deepfm3_dense10_weight'), which depend on how many blocks the process
-    built before, so states are matched by these names on resume."""
+    index order (None unless each has one name of its own). Gluon's Trainer
+    orders parameters by their prefixed names ('deepfm3_dense10_weight'),
+    which depend on how many blocks the process built before, so states are
+    matched by these names on resume."""
     names = {}
     for block in (getattr(fitter, "twin", None), fitter.net):  # a sparse run trains its twin's dense blocks
         if block is not None:
             names.update({id(p): k for k, p in gluon_compat.params_by_structural_name(block).items()})
-    return [names.get(id(p)) for p in gluon_compat.trainer_params(fitter.trainer)]
+    found = [names.get(id(p)) for p in gluon_compat.trainer_params(fitter.trainer)]
+    if None in found or len(set(found)) != len(found):  # not one name each: match by index
+        return None
+    return found
 
 
 def _updater_payload(fitter):
@@ -83,10 +87,10 @@ def _updater_payload(fitter):
 def _index_map(fitter, meta):
     """{saved index: this Trainer's index} of each parameter (by structural
     name; checkpoints without names: the same index)."""
-    saved = meta.get("param_names")
-    if saved is None:
+    saved, current = meta.get("param_names"), trainer_param_names(fitter)
+    if saved is None or current is None:
         return None
-    mine = {name: i for i, name in enumerate(trainer_param_names(fitter))}
+    mine = {name: i for i, name in enumerate(current)}
     if sorted(saved, key=str) != sorted(mine, key=str):
         raise ValueError(f"its parameters {sorted(saved, key=str)} are not this model's")
     return {i: mine[name] for i, name in enumerate(saved)}
@@ -306,7 +310,7 @@ def restore_into(path, state, fitter, batches):
         # ctx=None: into the initialized parameters wherever they live (a sparse
         # run keeps its tables on the first device only)
         gluon_compat.load_parameters_in_place(fitter.net, os.path.join(path, "model.params"))
-    except (AssertionError, mx.base.MXNetError, ValueError) as err:
+    except (AssertionError, mx.base.MXNetError, ValueError, OSError) as err:
         raise DeepFMError(f"{path}/model.params: unreadable or does not fit this model ({useful_line(err, 200)})") from None
     restore_rest(path, state, fitter, batches)
 

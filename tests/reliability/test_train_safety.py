@@ -109,7 +109,8 @@ def test_corrupt_checkpoint_is_one_line(fm_run, tmp_path, damage, capsys):
     assert_one_line_error(code, err, "epoch-0001")
 
 
-@pytest.mark.parametrize("damage", ["truncate_states", "state_keys"])
+@pytest.mark.parametrize("damage", ["truncate_states", "state_keys", "params_missing", "params_cut",
+                                    "params_negative_shape"])
 def test_a_damaged_latest_checkpoint_gives_way_to_the_older_one(fm_run, small_data_dir, tmp_path, damage, capsys):
     """Resume falls back, with a warning, to the newest checkpoint that reads,
     and ends bit-identical to an undamaged resume from that epoch."""
@@ -122,11 +123,21 @@ def test_a_damaged_latest_checkpoint_gives_way_to_the_older_one(fm_run, small_da
         path = os.path.join(latest, "optimizer.states")
         data = open(path, "rb").read()
         open(path, "wb").write(data[: len(data) // 2])
-    else:
+    elif damage == "state_keys":
         path = os.path.join(latest, "state.json")
         state = json.load(open(path))
         del state["optimizer"]
         json.dump(state, open(path, "w"))
+    else:  # the parameters, which are read a slice at a time into the model
+        path = os.path.join(latest, "model.params")
+        data = bytearray(open(path, "rb").read())
+        if damage == "params_missing":
+            os.remove(path)
+        elif damage == "params_cut":
+            open(path, "wb").write(data[: len(data) - 100])
+        else:  # the first array's first dimension (after list header, magic, stype, ndim)
+            data[36:44] = (-5).to_bytes(8, "little", signed=True)
+            open(path, "wb").write(data)
     code, _, err = run_cli(["train", "--resume", run, "--epochs", "3", "--no-progress"], capsys)
     assert code == 0 and "warning" in err and "epoch-0001" in err, err
     # the same 3 epochs from the intact epoch-0001, without the damaged one in the way

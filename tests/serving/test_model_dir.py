@@ -143,6 +143,29 @@ def test_params_with_wrong_shapes_are_refused(trained, tmp_path):
         load_model_dir(other)
 
 
+@pytest.mark.parametrize("damage", ["cut", "negative_shape", "huge_name", "folder"])
+def test_damaged_params_are_refused_in_one_line(trained, tmp_path, damage):
+    """model.params is read a slice at a time; a damaged one is a ModelDirError, not a traceback."""
+    _, out = trained
+    other = copy_dir(out, str(tmp_path / damage))
+    path = os.path.join(other, "model.params")
+    data = bytearray(open(path, "rb").read())
+    if damage == "cut":
+        data = data[: len(data) // 2]
+    elif damage == "negative_shape":  # the first array's first dimension
+        data[36:44] = (-5).to_bytes(8, "little", signed=True)
+    elif damage == "huge_name":  # the last name's length field
+        last = data.rindex(b"embedding.weight") if b"embedding.weight" in data else len(data) - 8
+        data[last - 8:last] = (1 << 44).to_bytes(8, "little")
+    if damage == "folder":
+        os.remove(path)
+        os.mkdir(path)
+    else:
+        open(path, "wb").write(bytes(data))
+    with pytest.raises(ModelDirError, match="model.params"):
+        load_model_dir(other)
+
+
 def test_corrupt_meta_is_refused(trained, tmp_path):
     _, out = trained
     other = copy_dir(out, str(tmp_path / "corrupt"))

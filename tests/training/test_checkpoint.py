@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 
 import mxnet as mx
 import numpy as onp
@@ -16,7 +17,7 @@ from deepfm_gluon import gluon_compat
 from deepfm_gluon.errors import DeepFMError
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training import TrainConfig, fit
-from deepfm_gluon.training.checkpoint import read_latest
+from deepfm_gluon.training.checkpoint import read_latest, trainer_param_names
 
 CONFIG = TrainConfig(epochs=4, progress=False)
 
@@ -164,3 +165,16 @@ def test_divergence_keeps_the_last_good_checkpoint(small_split, tmp_path):
     restored = build_model("fm", small_split.train.field_dims)
     restored.load_parameters(os.path.join(path, "model.params"))
     assert all(onp.isfinite(v).all() for v in params_of(restored).values())
+
+
+def test_trainer_param_names_need_one_name_each():
+    """A Trainer parameter the model does not name makes states match by index, as before."""
+    mx.npx.set_np()
+    net = build_model("fm", [3, 4])
+    net.initialize()
+    fitter = types.SimpleNamespace(net=net, trainer=mx.gluon.Trainer(net.collect_params(), "sgd"))
+    assert sorted(trainer_param_names(fitter)) == sorted(gluon_compat.params_by_structural_name(net))
+    stray = mx.gluon.Parameter("stray", shape=(2,))
+    stray.initialize()
+    fitter.trainer = mx.gluon.Trainer(list(net.collect_params().values()) + [stray], "sgd")
+    assert trainer_param_names(fitter) is None
