@@ -207,19 +207,6 @@ def read_state(path):
     return state
 
 
-def newest_complete(folder):
-    """The newest ``epoch-NNNN`` folder whose state.json reads; None if none."""
-    names = sorted((d for d in os.listdir(folder) if d.startswith("epoch-")), reverse=True) \
-        if os.path.isdir(folder) else []
-    for name in names:
-        try:
-            read_state(os.path.join(folder, name))
-        except DeepFMError:
-            continue
-        return os.path.join(folder, name)
-    return None
-
-
 def read_pointer(folder):
     """The checkpoint folder latest.json names; None if it is missing or unreadable."""
     try:
@@ -230,78 +217,69 @@ def read_pointer(folder):
         return None
 
 
-def checkpoint_candidates(folder):
-    """Checkpoint folders to resume from, best first: the one latest.json
-    names, then the other ``epoch-NNNN`` folders, newest first."""
-    pointer = read_pointer(folder)
-    names = sorted((d for d in os.listdir(folder) if d.startswith("epoch-")), reverse=True) \
-        if os.path.isdir(folder) else []
-    others = [os.path.join(folder, n) for n in names if os.path.join(folder, n) != pointer]
-    return ([pointer] if pointer is not None else []) + others
-
-
 def _check_version(path, state):
     if state.get("format_version") != FORMAT_VERSION:
         raise DeepFMError(f"{path}: checkpoint format {state.get('format_version')!r}, "
                           f"expected {FORMAT_VERSION}")
 
 
-def read_latest(folder):
-    """state.json of the latest complete checkpoint, with its folder. When
-    latest.json is missing or unreadable, or names a checkpoint whose
-    state.json is damaged, the newest complete checkpoint folder is used,
-    with a warning on stderr."""
-    if read_pointer(folder) is None:
-        path = newest_complete(folder)
-        if path is None:
-            raise DeepFMError(f"{folder}: no checkpoint to resume from (no {LATEST})")
-        print(f"warning: {os.path.join(folder, LATEST)} is missing or unreadable; "
-              f"resuming from the newest complete checkpoint {path}", file=sys.stderr)
-        state = read_state(path)
-        _check_version(path, state)
-        return path, state
-    first_error = None
-    for path in checkpoint_candidates(folder):
+def readable_checkpoints(folder):
+    """(path, state, passed_over) of each checkpoint whose state.json reads,
+    best first: the one latest.json names, then the other ``epoch-NNNN``
+    folders, newest first. ``passed_over`` says why better ones were skipped
+    (a missing latest.json, a damaged state.json; None for the first choice).
+    With none readable: the first one's error, or "no checkpoint"."""
+    pointer = read_pointer(folder)
+    names = sorted((d for d in os.listdir(folder) if d.startswith("epoch-")), reverse=True) \
+        if os.path.isdir(folder) else []
+    others = [os.path.join(folder, n) for n in names if os.path.join(folder, n) != pointer]
+    passed_over = None if pointer is not None else f"{os.path.join(folder, LATEST)} is missing or unreadable"
+    first_error, found = None, False
+    for path in ([pointer] if pointer is not None else []) + others:
         try:
             state = read_state(path)
         except DeepFMError as err:
             first_error = first_error or err
+            passed_over = passed_over or err
             continue
-        if first_error is not None:
-            print(f"warning: {first_error}; resuming from the newest complete checkpoint {path}",
-                  file=sys.stderr)
         _check_version(path, state)
-        return path, state
-    raise first_error
+        found = True
+        yield path, state, passed_over
+        passed_over = None
+    if not found:
+        raise first_error if pointer is not None and first_error is not None else \
+            DeepFMError(f"{folder}: no checkpoint to resume from (no {LATEST})")
+
+
+def read_latest(folder):
+    """state.json of the checkpoint a resume starts from, with its folder:
+    the one latest.json names, else (missing, unreadable, or a damaged
+    state.json) the newest complete one. Quiet: ``restore_checkpoint`` says
+    which one it used."""
+    path, state, _ = next(readable_checkpoints(folder))
+    return path, state
 
 
 def restore_checkpoint(folder, fitter, batches):
     """Load the latest checkpoint in ``folder`` into an initialized
     ``fitter`` and ``batches``; returns the epoch (int) it was written after.
-    A damaged checkpoint (unreadable parameters or optimizer states) gives way
-    to the next newest one, with a warning; with none left, one error."""
-    path, state = read_latest(folder)
-    candidates = checkpoint_candidates(folder)
-    older = candidates[candidates.index(path) + 1:] if path in candidates else []
-    while True:
+    A damaged checkpoint (unreadable state, parameters or optimizer states)
+    gives way to the next newest one, with a warning; with none left, one error."""
+    failed = None
+    for path, state, passed_over in readable_checkpoints(folder):
+        if failed is not None:
+            print(f"warning: {failed}; resuming from the older checkpoint {path}", file=sys.stderr)
+        elif passed_over is not None:
+            print(f"warning: {passed_over}; resuming from the newest complete checkpoint {path}",
+                  file=sys.stderr)
         if state["kind"] != fitter.kind:
             raise DeepFMError(f"{path}: checkpoint of a {state['kind']} model, not {fitter.kind}")
         try:
             restore_into(path, state, fitter, batches)
             return state["epoch"]
         except DeepFMError as err:
-            fallback = None
-            while older and fallback is None:
-                candidate = older.pop(0)
-                try:
-                    fallback = (candidate, read_state(candidate))
-                except DeepFMError:
-                    continue
-            if fallback is None:
-                raise err from None
-            print(f"warning: {err}; resuming from the older checkpoint {fallback[0]}", file=sys.stderr)
-            path, state = fallback
-            _check_version(path, state)
+            failed = err
+    raise failed
 
 
 def restore_into(path, state, fitter, batches):

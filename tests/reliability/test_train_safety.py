@@ -85,6 +85,7 @@ def test_resume_falls_back_when_latest_json_is_corrupt(fm_run, tmp_path, capsys)
     code, out, err = run_cli(["train", "--resume", run, "--epochs", "2", "--no-progress"], capsys)
     assert code == 0, err
     assert "warning" in out + err
+    assert (out + err).count("warning") == 1  # once, where the checkpoint is chosen
     assert not any(n.startswith(".latest.json.") for n in os.listdir(ckpt))
 
 
