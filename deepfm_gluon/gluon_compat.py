@@ -224,6 +224,7 @@ class ArraysFile:
         return self.index[name][0]
 
     def _slices(self, name):
+        """(index, values) pieces of array ``name``: a slice of rows at a time."""
         import numpy as np  # numpy only for loading; this module stays import-light (start-up)
         dtype, shape, offset = self.index[name]
         rows = shape[0] if shape else 1
@@ -235,19 +236,14 @@ class ArraysFile:
             part = np.empty((hi - lo,) + tuple(shape[1:]), dtype=dtype)
             if part.nbytes and self.file.readinto(part.reshape(-1).view(np.uint8)) != part.nbytes:
                 raise ValueError(f"{self.file.name}: {name} is cut short")
-            yield lo, hi, (part if shape else part.reshape(()))
+            yield (slice(lo, hi), part) if shape else ((), part.reshape(()))
 
     def __getitem__(self, name):
         import mxnet as mx  # MXNet only for loading; this module stays import-light (start-up)
         import numpy as np  # numpy only for loading (start-up)
-        dtype, shape, _ = self.index[name]
-        out = np.empty(shape, dtype=dtype)
-        for lo, hi, part in self._slices(name):
-            if shape:
-                out[lo:hi] = part
-            else:
-                out[()] = part
-        return mx.nd.array(out, dtype=dtype)
+        out = np.empty(self.shape(name), dtype=self.dtype(name))
+        self.read_into(name, [out])
+        return mx.nd.array(out, dtype=out.dtype)
 
     def read_into(self, name, targets):
         import numpy as np  # numpy only for loading; this module stays import-light (start-up)
@@ -256,12 +252,9 @@ class ArraysFile:
             if tuple(target.shape) != tuple(shape) or np.dtype(target.dtype) != dtype:
                 raise ValueError(f"{self.file.name}: {name} is {dtype.name} {tuple(shape)}, "
                                  f"not {np.dtype(target.dtype).name} {tuple(target.shape)}")
-        for lo, hi, part in self._slices(name):
+        for where, part in self._slices(name):
             for target in targets:
-                if shape:
-                    target[lo:hi] = part
-                else:
-                    target[()] = part
+                target[where] = part
 
 
 def open_arrays_file(filename):
