@@ -89,23 +89,36 @@ def test_resume_falls_back_when_latest_json_is_corrupt(fm_run, tmp_path, capsys)
     assert not any(n.startswith(".latest.json.") for n in os.listdir(ckpt))
 
 
-@pytest.mark.parametrize("damage", ["truncate_states", "drop_states", "state_keys", "params"])
-def test_corrupt_checkpoint_is_one_line(fm_run, tmp_path, damage, capsys):
-    run = copy_run(fm_run, tmp_path)
-    epoch = os.path.join(run, "checkpoints", "epoch-0001")
+def damage_checkpoint(epoch, damage):
+    """Damage one part of the checkpoint folder ``epoch`` as ``damage`` names."""
+    states, params = os.path.join(epoch, "optimizer.states"), os.path.join(epoch, "model.params")
     if damage == "truncate_states":
-        path = os.path.join(epoch, "optimizer.states")
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[: len(data) // 2])
+        data = open(states, "rb").read()
+        open(states, "wb").write(data[: len(data) // 2])
     elif damage == "drop_states":
-        os.remove(os.path.join(epoch, "optimizer.states"))
+        os.remove(states)
     elif damage == "state_keys":
         path = os.path.join(epoch, "state.json")
         state = json.load(open(path))
         del state["optimizer"], state["batches"]
         json.dump(state, open(path, "w"))
-    else:
-        open(os.path.join(epoch, "model.params"), "wb").write(b"garbage" * 10)
+    elif damage == "params":
+        open(params, "wb").write(b"garbage" * 10)
+    elif damage == "params_missing":
+        os.remove(params)
+    else:  # the parameters, which are read a slice at a time into the model
+        data = bytearray(open(params, "rb").read())
+        if damage == "params_cut":
+            data = data[: len(data) - 100]
+        else:  # params_negative_shape: the first array's first dimension (after list header, magic, stype, ndim)
+            data[36:44] = (-5).to_bytes(8, "little", signed=True)
+        open(params, "wb").write(data)
+
+
+@pytest.mark.parametrize("damage", ["truncate_states", "drop_states", "state_keys", "params"])
+def test_corrupt_checkpoint_is_one_line(fm_run, tmp_path, damage, capsys):
+    run = copy_run(fm_run, tmp_path)
+    damage_checkpoint(os.path.join(run, "checkpoints", "epoch-0001"), damage)
     code, _, err = run_cli(["train", "--resume", run, "--epochs", "2", "--no-progress"], capsys)
     assert_one_line_error(code, err, "epoch-0001")
 
@@ -119,26 +132,7 @@ def test_a_damaged_latest_checkpoint_gives_way_to_the_older_one(fm_run, small_da
     assert run_cli(["train", "--resume", run, "--epochs", "2", "--no-progress"], capsys)[0] == 0
     reference = str(tmp_path / "reference")
     shutil.copytree(run, reference)
-    latest = os.path.join(run, "checkpoints", "epoch-0002")
-    if damage == "truncate_states":
-        path = os.path.join(latest, "optimizer.states")
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[: len(data) // 2])
-    elif damage == "state_keys":
-        path = os.path.join(latest, "state.json")
-        state = json.load(open(path))
-        del state["optimizer"]
-        json.dump(state, open(path, "w"))
-    else:  # the parameters, which are read a slice at a time into the model
-        path = os.path.join(latest, "model.params")
-        data = bytearray(open(path, "rb").read())
-        if damage == "params_missing":
-            os.remove(path)
-        elif damage == "params_cut":
-            open(path, "wb").write(data[: len(data) - 100])
-        else:  # the first array's first dimension (after list header, magic, stype, ndim)
-            data[36:44] = (-5).to_bytes(8, "little", signed=True)
-            open(path, "wb").write(data)
+    damage_checkpoint(os.path.join(run, "checkpoints", "epoch-0002"), damage)
     code, _, err = run_cli(["train", "--resume", run, "--epochs", "3", "--no-progress"], capsys)
     assert code == 0 and "warning" in err and "epoch-0001" in err, err
     # the same 3 epochs from the intact epoch-0001, without the damaged one in the way
