@@ -1,8 +1,12 @@
 """DeepFM (d2l "Deep Factorization Machines"), as a HybridBlock: the FM of
 ``fm.py`` plus an MLP over the same embeddings."""
+import dataclasses
+
 from mxnet.gluon import nn
 
-from .fm import FM
+from ..limits import MAX_MLP_LAYERS, MAX_MLP_WIDTH
+from .fm import FM, NUM_FACTORS
+from .spec import Choice, FloatRange, Hyperparameter, LayerSizes, ModelSpec
 
 
 class DeepFM(FM):
@@ -38,3 +42,21 @@ class DeepFM(FM):
         (batch, 1) float32."""
         embed_x = self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
         return self.fm_logit(F, x, embed_x) + self.mlp(embed_x)
+
+
+MLP_DIMS = Hyperparameter("mlp_dims", [30, 20, 10], "ints", 1, MAX_MLP_WIDTH, max_len=MAX_MLP_LAYERS,
+                          flag="--mlp-dims", help="hidden layer sizes of the MLP")
+DROP_RATE = Hyperparameter("drop_rate", 0.1, "float", 0.0, below=1.0, flag="--dropout",
+                           help="dropout after each hidden layer")
+
+MODEL = ModelSpec(
+    name="deepfm", block=DeepFM,
+    description="DeepFM (Guo et al., IJCAI 2017): an FM and an MLP over one shared embedding; "
+                "the d2l DeepFM chapter",
+    hyperparameters=(dataclasses.replace(NUM_FACTORS, default=10), MLP_DIMS, DROP_RATE), lr=0.01,
+    tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding",
+    search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
+                  "dense_l2": FloatRange(1e-8, 1e-2, log=True),
+                  "batch_size": Choice((256, 512, 1024, 2048, 4096)),
+                  "num_factors": Choice((4, 8, 16, 32)), "drop_rate": FloatRange(0.0, 0.5),
+                  "mlp_dims": LayerSizes(widths=(32, 64, 128, 256, 400), depths=(1, 2, 3))})

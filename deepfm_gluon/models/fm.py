@@ -7,6 +7,8 @@ is computed fast lives in ``kernels``.
 from mxnet.gluon import nn
 
 from . import kernels
+from ..limits import MAX_FACTORS
+from .spec import Choice, FloatRange, Hyperparameter, ModelSpec
 
 
 class FM(nn.HybridBlock):
@@ -51,3 +53,17 @@ class FM(nn.HybridBlock):
         linear, sum_of_square = kernels.linear_term_and_sum_of_squares(F, self, x, embed_x)
         square_of_sum = kernels.square_of_sum(F, embed_x, self.num_fields, self.num_factors)
         return self.linear_layer(linear) + 0.5 * (square_of_sum - sum_of_square)
+
+
+NUM_FACTORS = Hyperparameter("num_factors", 20, "int", 1, MAX_FACTORS, flag="--num-factors",
+                             help="embedding size k")
+
+MODEL = ModelSpec(
+    name="fm", block=FM,
+    description="Factorization machine (Rendle, ICDM 2010): linear terms plus all pairwise "
+                "<v_i, v_j> interactions; the d2l FM chapter",
+    hyperparameters=(NUM_FACTORS,), lr=0.02, tables=("embedding", "fc"),
+    output_bias="linear_layer.bias", interactions="embedding",
+    search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
+                  "batch_size": Choice((256, 512, 1024, 2048, 4096)),
+                  "num_factors": Choice((4, 8, 16, 32, 64))})

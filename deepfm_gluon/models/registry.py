@@ -1,24 +1,89 @@
-"""Model kinds by name, with the book's hyperparameters as defaults."""
-from .deepfm import DeepFM
-from .fm import FM
+"""Models by name: every ``MODEL = ModelSpec(...)`` found in the model modules.
 
-MODEL_KINDS = {"deepfm": DeepFM, "fm": FM}
+Built-in models are the modules of this package that define ``MODEL``; a
+plug-in is any importable module named in ``$DEEPFM_GLUON_MODELS``
+(comma-separated) that does, or a spec passed to ``register``. A model
+directory never makes the package import a module by itself: a saved
+plug-in model loads only where its module is registered again.
+"""
+import importlib
+import os
+import pkgutil
 
-# The book's settings: DeepFM chapter and FM chapter (lr belongs to training).
-BOOK_SETTINGS = {
-    "deepfm": {"model": {"num_factors": 10, "mlp_dims": [30, 20, 10], "drop_rate": 0.1}, "lr": 0.01},
-    "fm": {"model": {"num_factors": 20}, "lr": 0.02},
-}
+from .spec import ModelSpec
+
+PLUGINS_ENV = "DEEPFM_GLUON_MODELS"
+_REGISTRY = {}
+_LOADED = False
 
 
-def book_model_config(kind):
-    """The book's constructor arguments for ``kind`` (without field_dims)."""
-    return dict(BOOK_SETTINGS[kind]["model"])
+class UnknownModel(ValueError):
+    """A model name that no registered spec has."""
+
+
+def register(spec):
+    """Add ``spec`` (a ModelSpec); a second spec under one name is refused."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"expected a ModelSpec, got {type(spec).__name__}")
+    other = _REGISTRY.get(spec.name)
+    if other is not None and other is not spec and other.block is not spec.block:
+        raise ValueError(f"model {spec.name!r} is already registered (from {other.module or '?'})")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def _register_module(module):
+    spec = getattr(module, "MODEL", None)
+    if isinstance(spec, ModelSpec):
+        if not spec.module:
+            object.__setattr__(spec, "module", module.__name__)
+        register(spec)
+
+
+def _load():
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for info in sorted(pkgutil.iter_modules([os.path.dirname(__file__)]),
+                       key=lambda i: i.name):
+        if not info.ispkg:
+            _register_module(importlib.import_module(f"{__package__}.{info.name}"))
+    for name in filter(None, (part.strip() for part in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            module = importlib.import_module(name)
+        except ImportError as err:
+            raise UnknownModel(f"${PLUGINS_ENV}: cannot import {name!r} ({err})") from None
+        _register_module(module)
+
+
+def model_names():
+    """Every registered model name, sorted."""
+    _load()
+    return sorted(_REGISTRY)
+
+
+def get_spec(name):
+    """The ModelSpec called ``name``; an unknown name lists the known ones in one line."""
+    _load()
+    spec = _REGISTRY.get(name)
+    if spec is None:
+        raise UnknownModel(f"unknown model {name!r}; known models: {', '.join(model_names())} "
+                           f"(plug-ins: ${PLUGINS_ENV}=module)")
+    return spec
+
+
+def all_specs():
+    _load()
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
 def build_model(kind, field_dims, **overrides):
-    """Build ``kind`` with the book's arguments, updated by ``overrides``."""
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(MODEL_KINDS)}")
-    config = {**book_model_config(kind), **{k: v for k, v in overrides.items() if v is not None}}
-    return MODEL_KINDS[kind](field_dims, **config)
+    """Build model ``kind`` with its defaults, updated by ``overrides``."""
+    return get_spec(kind).build(field_dims, **overrides)
+
+
+def book_model_config(kind):
+    """The default constructor arguments of ``kind`` (without field_dims):
+    for FM and DeepFM, the book's."""
+    return get_spec(kind).defaults()

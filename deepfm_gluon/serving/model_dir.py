@@ -21,7 +21,7 @@ from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_
 from ..errors import ModelDirError, format_problem, useful_line
 from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
 from ..gluon_compat import adopt_parameter_data, load_parameters_in_place, save_parameters_without_copies
-from ..models import MODEL_KINDS
+from ..models import get_spec, model_names
 
 FORMAT = "deepfm-gluon-model"
 FORMAT_VERSION = 1
@@ -69,9 +69,9 @@ def read_meta(model_dir):
     problem = format_problem(meta, FORMAT, FORMAT_VERSION, "deepfm-gluon model", f"deepfm-gluon {__version__}")
     if problem:
         raise ModelDirError(f"{path}: {problem}")
-    if meta.get("kind") not in MODEL_KINDS:
+    if meta.get("kind") not in model_names():
         raise ModelDirError(f"{path}: unknown model kind {meta.get('kind')!r}; "
-                            f"expected one of {sorted(MODEL_KINDS)}")
+                            f"expected one of {', '.join(model_names())}")
     config = meta.get("model_config")
     if not isinstance(config, dict) or not isinstance(config.get("field_dims"), list):
         raise ModelDirError(f"{path}: model_config lacks field_dims")
@@ -147,7 +147,7 @@ def load_model_dir(model_dir, expected_kind=None, ctx=None):
     if expected_kind is not None and meta["kind"] != expected_kind:
         raise ModelDirError(f"{model_dir}: holds a {meta['kind']} model, not {expected_kind}")
     try:
-        net = MODEL_KINDS[meta["kind"]](**meta["model_config"])
+        net = get_spec(meta["kind"]).block(**meta["model_config"])
     except TypeError as err:
         raise ModelDirError(f"{model_dir}/{META}: model_config does not fit {meta['kind']} ({err})") from None
     params = os.path.join(model_dir, PARAMS)

@@ -25,7 +25,7 @@ from mxnet import autograd, gluon, npx
 from ..data.batches import BatchIterator, sequential_batches
 from ..errors import DeepFMError
 from ..models import LogitView
-from ..models.registry import BOOK_SETTINGS
+from ..models import get_spec
 from .config import is_dist_kvstore
 from .contexts import parse_contexts
 from .history import History
@@ -113,7 +113,7 @@ class Fitter:
     @property
     def learning_rate(self):
         """The configured rate, else the book's for this model kind."""
-        return self.config.lr if self.config.lr is not None else BOOK_SETTINGS[self.kind]["lr"]
+        return self.config.lr if self.config.lr is not None else get_spec(self.kind).lr
 
     def init_net(self, contexts, sparse_tables=()):
         """Numpy mode, seeds, Xavier init and hybridization: every fitter starts so.

@@ -10,7 +10,7 @@ from mxnet import np
 from deepfm_gluon.data import VocabularyEncoder
 from deepfm_gluon.errors import ModelDirError
 from deepfm_gluon.gluon_compat import params_by_structural_name
-from deepfm_gluon.models import MODEL_KINDS
+from deepfm_gluon.models import get_spec
 from deepfm_gluon.experiments.runner import train_model
 from deepfm_gluon.serving import Predictor, load_model_dir
 from deepfm_gluon.training import TrainConfig
@@ -46,7 +46,7 @@ def test_loading_for_scoring_holds_gluons_values_once_without_gradients(trained)
     """The oracle is Gluon's own load_parameters into a fresh net."""
     _, out = trained
     net, meta, _ = load_model_dir(out)
-    reference = MODEL_KINDS["deepfm"](**meta["model_config"])
+    reference = get_spec("deepfm").block(**meta["model_config"])
     reference.load_parameters(os.path.join(out, "model.params"))
     ours, gluons = params_by_structural_name(net), params_by_structural_name(reference)
     assert sorted(ours) == sorted(gluons)
