@@ -2,7 +2,7 @@
 import json
 import os
 
-from ..experiments.compare import BOTH_COLUMNS, compare_protocols, format_table
+from ..experiments.compare import PROTOCOL_COLUMNS, by_protocol, compare_protocols, format_table
 from ..training.config import RunSpec
 from .common import (add_validation, load_data, preset_model_overrides, reject_lr, resolve_preset,
                      train_config)
@@ -30,6 +30,6 @@ def run(args):
     print(f"early-stop: {len(validated.train)} training lines ({validated.protocol}); "
           f"stopped after {patience} epochs without a better validation {config.monitor}; test "
           "metrics of the restored best-validation epoch.")
-    print(format_table(rows, BOTH_COLUMNS))
+    print(format_table(by_protocol(rows), PROTOCOL_COLUMNS))
     print(f"curves: {os.path.join(args.out, 'compare.png')}")
     return 0

@@ -2,7 +2,7 @@
 import dataclasses
 import os
 
-from ..experiments.compare import format_table
+from ..experiments.compare import TEST_COLUMNS, format_table
 from ..experiments.reproduce import reproduce
 from ..experiments.sweep import run_sweep as sweep
 from ..training.config import RunSpec
@@ -37,6 +37,7 @@ def run_sweep(args):
         split = add_validation(split, args)
     seeds = list(range(args.seed, args.seed + args.seeds))
     rows = sweep(split, config, args.what, seeds, args.out, log=print)
-    print(format_table(rows, ("group", "variant", "test AUC", "peak test AUC (hindsight)", "test logloss", "test acc", "seconds")))
+    print(format_table(rows, ("group", "variant", "test AUC", "peak test AUC (hindsight)",
+                              *(c for c in TEST_COLUMNS if c != "test AUC"), "seconds")))
     print(f"plot: {os.path.join(args.out, 'sweep.png')}")
     return 0

@@ -4,18 +4,19 @@ import sys
 
 from ..serving.onnx_engine import load_predictor
 from ..serving.predictor import Predictor
+from ..training.metrics import format_scores
 from .outputs import STDOUT, check_output, is_stream, write_output, write_output_with
 
 
 def run_evaluate(args):
-    """`evaluate --model-dir D --data FILE [--json] [--strict]`: prints AUC,
-    logloss, accuracy and skipped lines of FILE; returns the exit code 0."""
+    """`evaluate --model-dir D --data FILE [--json] [--strict]`: prints every
+    metric of ``training.metrics.METRICS`` and the skipped lines of FILE;
+    returns the exit code 0."""
     scores = Predictor(args.model_dir).evaluate_file(args.data, strict=args.strict)
     if args.json:
         print(json.dumps(scores, indent=1))
     else:
-        print(f"{args.data}: {scores['examples']} examples, AUC {scores['auc']:.4f}, "
-              f"logloss {scores['logloss']:.4f}, acc {scores['acc']:.4f}, "
+        print(f"{args.data}: {scores['examples']} examples, {format_scores(scores)}, "
               f"skipped lines {scores['skipped_lines']}")
     return 0
 

@@ -5,6 +5,7 @@ from ..errors import DeepFMError
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, is_dist_kvstore, resume_problem
+from ..training.metrics import format_scores, unprefixed
 from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
                      wants_validation)
 from .run_folder import check_out_path, claim_run_folder, lock_run_folder
@@ -113,8 +114,8 @@ def train_and_report(args, spec, notes):
             which = (f"epoch {last['epoch']} of {last['epochs_run']} (best validation {last['monitor']}; "
                      "its weights were restored and saved)" if last["epoch"] else
                      f"the base-rate predictor (no epoch of {last['epochs_run']} beat it on validation)")
-        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s, {which}: test AUC "
-              f"{last['test_auc']:.4f}, test logloss {last['test_logloss']:.4f}, test acc {last['test_acc']:.3f}")
+        print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s, {which}: "
+              f"{format_scores(unprefixed(last, 'test_'), 'test ')}")
     last = history.last()
     if spec.config.book_compat:
         print(f"book's lines: loss {last['train_loss']:.3f}, train acc {last['book_train_acc']:.3f}, "

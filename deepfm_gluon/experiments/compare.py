@@ -15,12 +15,34 @@ import dataclasses
 import os
 
 from ..atomic import atomic_write_json
+from ..training.metrics import METRICS
 from ..training.plotting import plot_histories
 from .runner import train_model
 
-COLUMNS = ("model", "test AUC", "test logloss", "test acc", "train loss", "epochs", "seconds")
-BOTH_COLUMNS = ("model", "book: test AUC", "book: test logloss", "early-stop: test AUC",
-                "early-stop: test logloss", "early-stop: epoch", "early-stop: epochs run")
+PROTOCOLS = ("book", "early-stop")
+# Column names come from the one metrics table (training/metrics.py): "test AUC", "test NE", ...
+TEST_COLUMNS = tuple(f"test {m.label}" for m in METRICS)
+COLUMNS = ("model", *TEST_COLUMNS, "train loss", "epochs", "seconds")
+BOTH_COLUMNS = ("model", *(f"{p}: {c}" for p in PROTOCOLS for c in TEST_COLUMNS),
+                "early-stop: epoch", "early-stop: epochs run")
+# The text table of compare_protocols: one line per model and protocol (BOTH_COLUMNS is too wide).
+PROTOCOL_COLUMNS = ("model", "protocol", *TEST_COLUMNS, "epoch", "epochs run")
+
+
+def test_columns(record):
+    """{"test AUC": ..., ...} of a history record or chosen dict (``test_<name>`` keys)."""
+    return {f"test {m.label}": record.get(f"test_{m.name}") for m in METRICS}
+
+
+def by_protocol(rows):
+    """BOTH_COLUMNS rows as PROTOCOL_COLUMNS rows (two per model)."""
+    out = []
+    for row in rows:
+        for p in PROTOCOLS:
+            out.append({"model": row["model"], "protocol": p, **{c: row[f"{p}: {c}"] for c in TEST_COLUMNS},
+                        "epoch": row["early-stop: epoch"] if p == "early-stop" else row["book: epochs"],
+                        "epochs run": row["early-stop: epochs run"] if p == "early-stop" else row["book: epochs"]})
+    return out
 
 
 def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm"), out_dir=None,
@@ -41,10 +63,9 @@ def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm
     rows = []
     for kind, b, e in zip(kinds, book_rows, early_rows):
         chosen = early[kind].chosen
-        rows.append({"model": kind, "book: test AUC": b["test AUC"], "book: test logloss": b["test logloss"],
-                     "book: epochs": b["epochs"], "early-stop: test AUC": chosen["test_auc"],
-                     "early-stop: test logloss": chosen["test_logloss"], "early-stop: epoch": chosen["epoch"],
-                     "early-stop: epochs run": chosen["epochs_run"]})
+        rows.append({"model": kind, **{f"book: {c}": b[c] for c in TEST_COLUMNS}, "book: epochs": b["epochs"],
+                     **{f"early-stop: {c}": v for c, v in test_columns(chosen).items()},
+                     "early-stop: epoch": chosen["epoch"], "early-stop: epochs run": chosen["epochs_run"]})
     runs = {"book": book, "early-stop": early}
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
@@ -72,8 +93,7 @@ def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=prin
         _, history, seconds = train_model(kind, split, kind_config, out_dir=sub, log=log,
                                           model_overrides=(model_overrides or {}).get(kind))
         last = dict(history.last(), **(history.chosen or {}))  # early stopping: the restored model
-        rows.append({"model": kind, "test AUC": last["test_auc"], "test logloss": last["test_logloss"],
-                     "test acc": last["test_acc"], "train loss": last["train_loss"],
+        rows.append({"model": kind, **test_columns(last), "train loss": last["train_loss"],
                      "epochs": len(history.epochs), "seconds": seconds})
         histories[kind] = history
     if out_dir:

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ..atomic import atomic_write_json, atomic_write_text
+from ..training.metrics import METRICS
 from .book_numbers import BOOK_FINAL, BOOK_LOSS_CURVE, BOOK_LOSS_RANGE
 from .runner import train_model
 
@@ -125,8 +126,7 @@ def summary_table(runs):
     rows = []
     for kind in KINDS:
         row = {"model": kind}
-        for key, name in (("test_auc", "AUC"), ("test_logloss", "logloss"), ("test_acc", "acc@0.5"),
-                          ("train_loss", "train loss")):
+        for key, name in (*((f"test_{m.name}", m.label) for m in METRICS), ("train_loss", "train loss")):
             values = runs.final(kind, key)
             row[name] = f"{values.mean():.4f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.4f}"
         rows.append(row)

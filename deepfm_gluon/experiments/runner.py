@@ -20,6 +20,7 @@ from ..serving.model_dir import save_model_dir
 from ..training.config import AUTO_SPARSE_ROWS, RunSpec
 from ..training.driver import train_epochs
 from ..training.loop import Fitter
+from ..training.metrics import unprefixed
 from ..training.plotting import plot_histories
 from ..training.sparse import SparseFitter
 
@@ -116,8 +117,11 @@ def choose_fitter(spec, net):
 
 
 def save_outputs(out_dir, net, kind, split, history, seconds):
-    """The model directory (serving/model_dir.py) plus history.json and curves.png."""
+    """The model directory (serving/model_dir.py) plus history.json and curves.png.
+    meta.json's ``test_metrics``: the saved net's test scores (every metric of
+    training.metrics.METRICS; the restored epoch's under early stopping)."""
     extra = {"mode": history.mode, "data": split.name, "train_config": history.config,
+             "test_metrics": unprefixed(history.chosen or history.last(), "test_"),
              "skip_reports": [split.train.skip_report.to_dict(), split.test.skip_report.to_dict()],
              "train_seconds": seconds}
     save_model_dir(out_dir, net, kind, split.train, extra)

@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_write_json
+from ..training.metrics import METRICS
 from .runner import train_model
 
 MLP_VARIANTS = [
@@ -39,7 +40,7 @@ def sweep_variants(what):
 def run_sweep(split, config, what="all", seeds=(0,), out_dir=None, log=None):
     """Train every variant of ``what`` ('mlp', 'factors', 'all') on ``split``
     (a DataSplit) for every seed; returns one dict per variant (group, variant,
-    mean final test AUC/logloss/acc, the test curve's hindsight peak
+    mean final test metrics (every one of training.metrics.METRICS), the test curve's hindsight peak
     (descriptive, never used to choose), seconds). With
     ``out_dir``: sweep.png and sweep.json there."""
     rows, curves = [], {}
@@ -51,9 +52,7 @@ def run_sweep(split, config, what="all", seeds=(0,), out_dir=None, log=None):
             finals.append((dict(history.last(), **(history.chosen or {})), seconds))  # early stop: restored
             curves.setdefault((group, label), []).append([r["test_auc"] for r in history.epochs])
         row = {"group": group, "variant": label,
-               "test AUC": float(np.mean([f["test_auc"] for f, _ in finals])),
-               "test logloss": float(np.mean([f["test_logloss"] for f, _ in finals])),
-               "test acc": float(np.mean([f["test_acc"] for f, _ in finals])),
+               **{f"test {m.label}": float(np.mean([f[f"test_{m.name}"] for f, _ in finals])) for m in METRICS},
                # descriptive only: the test curve's peak chooses nothing (no epoch, no variant)
                "peak test AUC (hindsight)": float(np.mean([max(c) for c in curves[(group, label)]])),
                "seconds": float(np.mean([s for _, s in finals]))}

@@ -22,7 +22,7 @@ import numpy as np
 from ..data.criteo.format import FIELD_NAMES, NUM_FIELDS
 from ..data.reader import SkipReport
 from ..errors import DataFormatError
-from ..training.metrics import accuracy_at, log_loss, roc_auc
+from ..training.metrics import score
 
 CHUNK_LINES = 65536
 EXPECTED = f"{NUM_FIELDS} values I1..C26, after a 0/1 label or without one"
@@ -135,7 +135,7 @@ def predict_criteo_file(predictor, path, out_file, strict=False, chunk_lines=CHU
 
 
 def evaluate_criteo_file(predictor, path, strict=False, chunk_lines=CHUNK_LINES):
-    """AUC, logloss, accuracy and skipped lines of a labelled Criteo file
+    """Every metric of ``training.metrics.METRICS`` and the skipped lines of a labelled Criteo file
     (``path`` plain or as ``criteo:PATH``)."""
     path = path[len("criteo:"):] if str(path).startswith("criteo:") else path
     report = SkipReport(str(path))
@@ -150,6 +150,5 @@ def evaluate_criteo_file(predictor, path, strict=False, chunk_lines=CHUNK_LINES)
     labels = np.concatenate(all_labels) if all_labels else np.empty(0, np.float32)
     if not len(labels):
         raise DataFormatError(path, None, f"no valid line ({report.summary()})", EXPECTED)
-    return {"examples": int(len(labels)), "auc": roc_auc(labels, probs),
-            "logloss": log_loss(labels, probs), "acc": accuracy_at(labels, probs),
+    return {"examples": int(len(labels)), **score(labels, probs),
             "skipped_lines": report.skipped, "skip_report": report.to_dict()}

@@ -2,7 +2,7 @@
 
     POST /predict   {"rows": [[raw values], ...]} or raw TSV lines -> {"probabilities": [...]}
     GET  /health    {"status": "ok"}
-    GET  /metadata  model kind and config, fields, engine, limits, versions
+    GET  /metadata  model kind, config and saved test metrics, fields, engine, limits, versions
 
 Rows from concurrent requests are scored together (``MicroBatcher``). Every
 client error is a 4xx JSON ``{"error": "..."}`` that says what was expected;
@@ -106,7 +106,7 @@ def versions(engine):
 def metadata(predictor, encoder, config):
     meta = predictor.meta
     return {"model": {"kind": meta["kind"], "config": meta["model_config"], "data": meta.get("data"),
-                      "mode": meta.get("mode")},
+                      "mode": meta.get("mode"), "test_metrics": meta.get("test_metrics")},
             "engine": config.engine, "num_fields": encoder.num_fields, "fields": encoder.field_names,
             "input": {"application/json": '{"rows": [[v_1, ..., v_%d], ...]} (strings)'
                       % encoder.num_fields,

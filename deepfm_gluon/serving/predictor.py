@@ -6,7 +6,7 @@ import numpy as np
 from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
 from ..errors import DataFormatError, ModelDirError
 from ..training.loop import predict_logits
-from ..training.metrics import accuracy_at, log_loss, roc_auc
+from ..training.metrics import score
 from .criteo_scoring import evaluate_criteo_file, is_criteo_model
 from .model_dir import load_model_dir
 
@@ -56,7 +56,7 @@ class Predictor:
         return predict_logits(self.net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
-        """AUC, logloss, accuracy and skipped lines of a labelled d2l-format
+        """Every metric of ``training.metrics.METRICS`` and the skipped lines of a labelled d2l-format
         file (or, for a Criteo model, a labelled Criteo file)."""
         if self.criteo:
             return evaluate_criteo_file(self, path, strict)
@@ -64,6 +64,5 @@ class Predictor:
         if labels is None:
             raise DataFormatError(path, 1, "no label column", "label then the fields, to evaluate")
         probs = self.predict_features(features)
-        return {"examples": int(len(labels)), "auc": roc_auc(labels, probs),
-                "logloss": log_loss(labels, probs), "acc": accuracy_at(labels, probs),
+        return {"examples": int(len(labels)), **score(labels, probs),
                 "skipped_lines": report.skipped, "skip_report": report.to_dict()}

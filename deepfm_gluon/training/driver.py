@@ -11,6 +11,7 @@ from .checkpoint import restore_checkpoint, save_checkpoint
 from .config import RunSpec
 from .early_stopping import BestWeights, EarlyStopping
 from .loop import Fitter, evaluate
+from .metrics import format_scores, prefixed
 from .sparse import SparseFitter
 
 
@@ -20,7 +21,7 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
 
     ``train``/``test``/``validation``: data sets with .features int (n,
     num_fields) and .labels (n,); ``validation`` (None: none) is scored after
-    every epoch (val_auc, val_logloss, val_acc in the record). With
+    every epoch (``val_<metric>`` for every metric of ``metrics.METRICS`` in the record). With
     ``config.early_stop`` = P, training stops after P epochs without a better
     validation ``config.monitor``, the best epoch's parameters are loaded back
     into the net, and ``history.chosen`` holds that epoch and the restored
@@ -72,13 +73,12 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
 
 
 def score_validation(fitter, validation, record, log=None):
-    """Add the validation set's val_auc, val_logloss and val_acc to ``record``."""
+    """Add the validation set's ``val_<metric>`` (every metric of ``METRICS``) to ``record``."""
     scores = evaluate(fitter.logit_net, validation.features, validation.labels, fitter.contexts[0],
                       fitter.config.eval_batch_size)
-    record.update(val_auc=scores["auc"], val_logloss=scores["logloss"], val_acc=scores["acc"])
+    record.update(prefixed(scores, "val_"))
     if log is not None:
-        log(f"{fitter.kind} epoch {record['epoch']}: validation AUC {scores['auc']:.4f}, "
-            f"validation logloss {scores['logloss']:.4f}")
+        log(f"{fitter.kind} epoch {record['epoch']}: {format_scores(scores, 'validation ')}")
 
 
 def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
@@ -97,8 +97,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
                              "epochs_run": len(fitter.history.epochs),
                              "val_auc": chosen["val_auc"], "val_logloss": chosen["val_logloss"],
                              "train_loss": chosen["train_loss"], "base_rate": rate, "base_rate_val_logloss": floor,
-                             "test_auc": scores["auc"], "test_logloss": scores["logloss"],
-                             "test_acc": scores["acc"]}
+                             **prefixed(scores, "test_")}
     if stopper.best_epoch is None:
         if log is not None:
             log(f"{fitter.kind}: warning: no epoch's validation logloss beat the base rate's "
@@ -107,8 +106,8 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
         return
     if log is not None:
         log(f"{fitter.kind}: early stopping restored epoch {stopper.best_epoch} "
-            f"(best validation {stopper.monitor} {stopper.best_value:.4f}); its test AUC "
-            f"{scores['auc']:.4f}, test logloss {scores['logloss']:.4f}")
+            f"(best validation {stopper.monitor} {stopper.best_value:.4f}); its "
+            f"{format_scores(scores, 'test ')}")
 
 
 def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,

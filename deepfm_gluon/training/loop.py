@@ -3,8 +3,9 @@
 What differs from the book, and why:
 - the loss sees logits (``LogitView``) unless ``book_compat``: the book's
   Block ends in a sigmoid and its loss adds another;
-- metrics are accuracy at 0.5, AUC and logloss over the whole test set (the
-  book's rollover test loader scores 2048 of 3000 test lines per epoch);
+- metrics are those of ``metrics.METRICS`` (AUC, logloss, normalized
+  entropy, calibration ratio, ECE, accuracy at 0.5) over the whole test set
+  (the book's rollover test loader scores 2048 of 3000 test lines per epoch);
 - examples/sec is measured over the epoch's whole training pass, batch
   preparation included (the book's timer skips data loading);
 - the loss is read back every few batches, not after every one, so the
@@ -30,7 +31,7 @@ from .config import is_dist_kvstore
 from .contexts import parse_contexts
 from .history import History
 from .tables import all_finite, init_parameters
-from .metrics import accuracy_at, d2l_accuracy, log_loss_from_logits, roc_auc, sigmoid
+from .metrics import d2l_accuracy, format_scores, prefixed, score, sigmoid, unprefixed
 from .regularization import add_embedding_l2_dense
 
 SYNC_EVERY = 8
@@ -81,12 +82,12 @@ def predict_logits(logit_net, features, ctx, batch_size=8192):
 
 def evaluate(logit_net, features, labels, ctx, batch_size=8192):
     """Scores of ``logit_net`` on int (n, num_fields) ``features`` with 0/1
-    (n,) ``labels``: a dict of floats 'auc', 'logloss', 'acc' (at 0.5) and
-    'd2l_acc' (d2l's exact-equality "accuracy")."""
+    (n,) ``labels``: a dict of floats, one per ``metrics.METRICS`` name
+    ('auc', 'logloss', 'ne', 'calibration', 'ece', 'acc'), plus 'd2l_acc'
+    (d2l's exact-equality "accuracy")."""
     logits = predict_logits(logit_net, features, ctx, batch_size)
     probs = sigmoid(logits)
-    return {"auc": roc_auc(labels, probs), "logloss": log_loss_from_logits(labels, logits),
-            "acc": accuracy_at(labels, probs), "d2l_acc": d2l_accuracy(labels, probs.astype(np.float32))}
+    return {**score(labels, probs, logits), "d2l_acc": d2l_accuracy(labels, probs.astype(np.float32))}
 
 
 class Fitter:
@@ -220,9 +221,7 @@ class Fitter:
         scores = evaluate(self.logit_net, test.features, test.labels, self.contexts[0],
                           self.config.eval_batch_size)
         record = {"epoch": epoch, "train_loss": sums["loss"] / max(seen, 1),
-                  "train_acc": sums["correct"] / max(seen, 1),
-                  "test_acc": scores["acc"], "test_auc": scores["auc"],
-                  "test_logloss": scores["logloss"],
+                  "train_acc": sums["correct"] / max(seen, 1), **prefixed(scores, "test_"),
                   "examples_per_sec": seen / train_seconds, "train_seconds": train_seconds}
         if self.config.book_compat:
             record["book_train_acc"] = sums["d2l"] / max(seen, 1)
@@ -235,8 +234,7 @@ class Fitter:
 
 def format_epoch(kind, r, total_epochs):
     line = (f"{kind} epoch {r['epoch']}/{total_epochs}: train loss {r['train_loss']:.4f}, "
-            f"train acc {r['train_acc']:.3f}, test acc {r['test_acc']:.3f}, "
-            f"test AUC {r['test_auc']:.4f}, test logloss {r['test_logloss']:.4f}, "
+            f"train acc {r['train_acc']:.3f}, {format_scores(unprefixed(r, 'test_'), 'test ')}, "
             f"{r['examples_per_sec']:.0f} examples/sec (whole epoch, data included)")
     if "book_train_acc" in r:
         line += f" | book: train acc {r['book_train_acc']:.3f}, test acc {r['book_test_acc']:.3f}"

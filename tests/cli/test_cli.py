@@ -8,6 +8,7 @@ import numpy as onp
 import pytest
 
 from deepfm_gluon.cli import main
+from deepfm_gluon.training.metrics import METRIC_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +20,29 @@ def model_dir(small_data_dir, tmp_path_factory):
 
 def test_train_writes_model_dir(model_dir):
     assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png"} <= set(os.listdir(model_dir))
-    assert len(json.load(open(os.path.join(model_dir, "history.json")))["epochs"]) == 2
+    epochs = json.load(open(os.path.join(model_dir, "history.json")))["epochs"]
+    assert len(epochs) == 2
+    for name in METRIC_NAMES:  # every metric of the one table, per epoch
+        assert isinstance(epochs[-1][f"test_{name}"], float)
+    meta = json.load(open(os.path.join(model_dir, "meta.json")))
+    assert meta["test_metrics"] == {name: epochs[-1][f"test_{name}"] for name in METRIC_NAMES}
 
 
 def test_evaluate_json(model_dir, small_data_dir, capsys):
     assert main(["evaluate", "--model-dir", model_dir, "--data", os.path.join(small_data_dir, "test.csv"), "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["examples"] == 600 and 0 <= scores["auc"] <= 1
+    # the same numbers training saved for this test file, every metric
+    saved = json.load(open(os.path.join(model_dir, "meta.json")))["test_metrics"]
+    for name in METRIC_NAMES:
+        assert scores[name] == pytest.approx(saved[name], abs=1e-5), name
+
+
+def test_evaluate_text_names_every_metric(model_dir, small_data_dir, capsys):
+    assert main(["evaluate", "--model-dir", model_dir, "--data", os.path.join(small_data_dir, "test.csv")]) == 0
+    out = capsys.readouterr().out
+    for label in ("AUC", "logloss", "NE", "calibration", "ECE", "acc"):
+        assert f" {label} " in out
 
 
 def test_predict_writes_one_probability_per_line(model_dir, small_data_dir, tmp_path):
@@ -39,7 +56,9 @@ def test_predict_writes_one_probability_per_line(model_dir, small_data_dir, tmp_
 def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
     assert main(["compare", "--data", small_data_dir, "--epochs", "2", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "test AUC" in out and "\nfm " in out and "\ndeepfm " in out
+    assert "test AUC" in out and "test NE" in out and "test ECE" in out and "\nfm " in out and "\ndeepfm " in out
+    rows = json.load(open(tmp_path / "compare.json"))["rows"]
+    assert {"book: test NE", "early-stop: test calibration", "early-stop: test ECE"} <= set(rows[0])
     assert os.path.exists(tmp_path / "compare.png")
 
 

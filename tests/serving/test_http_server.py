@@ -91,6 +91,8 @@ def test_health_and_metadata(client):
     assert meta["num_fields"] == 34 and meta["fields"][0] == "1"
     assert {"deepfm_gluon", "mxnet", "onnxruntime", "onnx", "onnx_opset"} <= set(meta["versions"])
     assert meta["limits"]["max_request_rows"] == 1000
+    saved = meta["model"]["test_metrics"]  # the trained model's saved test scores, every metric named once
+    assert set(saved) == {"auc", "logloss", "ne", "calibration", "ece", "acc"} and 0.5 < saved["auc"] <= 1
 
 
 def test_json_rows_whole_test_set_equal_the_trained_net(client, test_rows):
