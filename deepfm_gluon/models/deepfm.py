@@ -5,7 +5,8 @@ import dataclasses
 from mxnet.gluon import nn
 
 from ..limits import MAX_MLP_LAYERS, MAX_MLP_WIDTH
-from .fm import FM, NUM_FACTORS
+from . import onnx_layers
+from .fm import FM, NUM_FACTORS, onnx_fm_logit
 from .spec import Choice, FloatRange, Hyperparameter, LayerSizes, ModelSpec
 
 
@@ -44,6 +45,14 @@ class DeepFM(FM):
         return self.fm_logit(F, x, embed_x) + self.mlp(embed_x)
 
 
+def onnx_logit(net, graph):
+    """DeepFM's logit as an ONNX graph (models/onnx_layers.py): the FM part
+    plus the MLP over the same embeddings, (batch, 1)."""
+    embed = onnx_layers.embedding(graph, net.embedding)
+    deep = onnx_layers.mlp(graph, net.mlp, onnx_layers.flatten_fields(graph, embed))
+    return graph.add(onnx_fm_logit(net, graph, embed), deep, name="logit")
+
+
 MLP_DIMS = Hyperparameter("mlp_dims", [30, 20, 10], "ints", 1, MAX_MLP_WIDTH, max_len=MAX_MLP_LAYERS,
                           flag="--mlp-dims", help="hidden layer sizes of the MLP")
 DROP_RATE = Hyperparameter("drop_rate", 0.1, "float", 0.0, below=1.0, flag="--dropout",
@@ -55,6 +64,7 @@ MODEL = ModelSpec(
                 "the d2l DeepFM chapter",
     hyperparameters=(dataclasses.replace(NUM_FACTORS, default=10), MLP_DIMS, DROP_RATE), lr=0.01,
     tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding",
+    onnx=onnx_logit,
     search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "dense_l2": FloatRange(1e-8, 1e-2, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096)),

@@ -6,7 +6,7 @@ is computed fast lives in ``kernels``.
 """
 from mxnet.gluon import nn
 
-from . import kernels
+from . import kernels, onnx_layers
 from ..limits import MAX_FACTORS
 from .spec import Choice, FloatRange, Hyperparameter, ModelSpec
 
@@ -55,6 +55,17 @@ class FM(nn.HybridBlock):
         return self.linear_layer(linear) + 0.5 * (square_of_sum - sum_of_square)
 
 
+def onnx_logit(net, graph):
+    """The FM's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    return onnx_fm_logit(net, graph, onnx_layers.embedding(graph, net.embedding))
+
+
+def onnx_fm_logit(net, graph, embed):
+    """Linear term plus FM interaction of ``embed`` (batch, num_fields, k): (batch, 1)."""
+    return graph.add(onnx_layers.linear_term(graph, net.fc, net.linear_layer),
+                     onnx_layers.fm_interaction(graph, embed), name="fm_logit")
+
+
 NUM_FACTORS = Hyperparameter("num_factors", 20, "int", 1, MAX_FACTORS, flag="--num-factors",
                              help="embedding size k")
 
@@ -63,7 +74,7 @@ MODEL = ModelSpec(
     description="Factorization machine (Rendle, ICDM 2010): linear terms plus all pairwise "
                 "<v_i, v_j> interactions; the d2l FM chapter",
     hyperparameters=(NUM_FACTORS,), lr=0.02, tables=("embedding", "fc"),
-    output_bias="linear_layer.bias", interactions="embedding",
+    output_bias="linear_layer.bias", interactions="embedding", onnx=onnx_logit,
     search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096)),
                   "num_factors": Choice((4, 8, 16, 32, 64))})

@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 
+from ..errors import DeepFMError
 from .spec import ModelSpec
 
 PLUGINS_ENV = "DEEPFM_GLUON_MODELS"
@@ -17,8 +18,8 @@ _REGISTRY = {}
 _LOADED = False
 
 
-class UnknownModel(ValueError):
-    """A model name that no registered spec has."""
+class UnknownModel(DeepFMError, ValueError):
+    """A model name that no registered spec has (a user error: one line, exit 1)."""
 
 
 def register(spec):

@@ -22,6 +22,7 @@ from deepfm_gluon.errors import DeepFMError  # noqa: E402
 from deepfm_gluon.data.criteo import CriteoOptions, CriteoSyntheticSpec, write_criteo_synthetic  # noqa: E402
 from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict, load_encoder  # noqa: E402
 from deepfm_gluon.data.sources import load_split  # noqa: E402
+from deepfm_gluon.serving.export import export_model_dir  # noqa: E402
 from deepfm_gluon.serving.export_onnx import OPSET  # noqa: E402
 from deepfm_gluon.serving.model_dir import load_model_dir  # noqa: E402
 from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
@@ -223,3 +224,18 @@ def test_without_the_serve_extra_onnx_export_says_what_to_install(trained_models
     assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
     assert "pip install 'deepfm-gluon[serve]'" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
+
+
+def test_a_model_without_an_onnx_graph_is_refused_in_one_line(trained_models, tmp_path, monkeypatch):
+    """The exporter is generic: it asks the model's spec for its graph, and a
+    spec without one is refused naming the model and the MXNet format."""
+    import dataclasses
+
+    from deepfm_gluon.models import registry
+    registry.get_spec("fm")  # loaded before it is replaced
+    monkeypatch.setitem(registry._REGISTRY, "fm", dataclasses.replace(registry.get_spec("fm"), onnx=None))
+    _, model_dir = trained_models["fm"]
+    with pytest.raises(DeepFMError, match=r"^model fm has no ONNX graph .*--format mxnet$"):
+        export_model_dir(model_dir, "onnx", str(tmp_path / "m.onnx"))
+    assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 2
+    assert not os.path.exists(tmp_path / "m.onnx")
