@@ -102,3 +102,24 @@ def linear_term_and_sum_of_squares_from_norms(F, x, fc_table, embed_table, num_i
     sums = sum_over_fields(F, both.reshape((-1, num_fields * 2)), num_fields, 2)
     return (F.npx.slice(sums, begin=(None, 0), end=(None, 1)),
             F.npx.slice(sums, begin=(None, 1), end=(None, 2)))
+
+
+def cin_interaction(F, x0, xk, weight, width_in, width_out):
+    """One CIN layer's compressed interaction, without its outer product.
+
+    ``x0``: (R, m) the base embeddings and ``xk``: (R, H) the previous layer,
+    one row per (example, embedding dimension); ``weight``: (H' * H, m),
+    read as W[h', j, i]. Returns (R, H'):
+    ``out[r, h'] = sum_j sum_i W[h', j, i] * xk[r, j] * x0[r, i]``.
+
+    The paper's way (and FuxiCTR's) materializes the (R, m*H) outer product
+    and compresses it with a 1x1 convolution. Here the weight is first
+    applied to x0 (one matrix product, (R, H'*H)), then each row's (H', H)
+    block is multiplied by xk's row (``batch_dot``): the same numbers, and on
+    the no-AVX wheel forward+backward of the broadcast outer product took
+    3.6 s against 0.26 s this way (B=2048, m=34, k=10, H=H'=16; the
+    broadcast's backward reduction is the slow part).
+    """
+    projected = F.npx.fully_connected(x0, weight, num_hidden=width_out * width_in, no_bias=True)
+    out = F.npx.batch_dot(projected.reshape((-1, width_out, width_in)), xk.reshape((-1, width_in, 1)))
+    return out.reshape((-1, width_out))

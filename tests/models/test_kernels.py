@@ -124,3 +124,16 @@ def test_norms_from_table_while_the_table_is_small():
     assert not kernels.norms_from_table_pay_off(kernels.NORMS_FROM_TABLE_MAX_ROWS_PER_FIELD * 3 + 1, 3)
     assert build_model("deepfm", [10] * 34).norms_from_table
     assert not build_model("fm", [100_000, 5]).norms_from_table
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_cin_interaction_is_the_compressed_outer_product(hybridize):
+    """out[r, c] = sum_j sum_i W[c, j, i] xk[r, j] x0[r, i], without the outer product."""
+    rng = _rng(4)
+    rows, fields, width_in, width_out = 11, 4, 3, 5
+    x0, xk = rng.normal(size=(rows, fields)), rng.normal(size=(rows, width_in))
+    weight = rng.normal(size=(width_out * width_in, fields))
+    expected = onp.einsum("cji,rj,ri->rc", weight.reshape(width_out, width_in, fields), xk, x0)
+    got = _run(lambda F, a, b, w: kernels.cin_interaction(F, a, b, w, width_in, width_out), hybridize,
+               x0.astype("float32"), xk.astype("float32"), weight.astype("float32"))
+    onp.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,28 @@
+"""LR: the logit is b + w * sum_f w_{x_f}, against plain numpy."""
+import pytest
+
+from deepfm_gluon.models import get_spec
+
+from .zoo_oracle import FIELD_DIMS, check_forward, random_inputs, random_model
+
+
+def reference_logit(params, x):
+    w, b = params["linear_layer.weight"][0, 0], params["linear_layer.bias"][0]
+    return [b + w * sum(params["fc.weight"][i, 0] for i in row) for row in x]
+
+
+def test_forward_matches_numpy():
+    check_forward(random_model("lr"), reference_logit, random_inputs(FIELD_DIMS, 32))
+
+
+def test_spec():
+    spec = get_spec("lr")
+    assert spec.tables == ("fc",) and spec.output_bias == "linear_layer.bias"
+    net = random_model("lr")
+    assert net.config() == {"field_dims": FIELD_DIMS}
+    assert sorted(p.shape for p in net.collect_params().values()) == [(1,), (1, 1), (sum(FIELD_DIMS), 1)]
+
+
+@pytest.mark.parametrize("name", ["num_factors"])
+def test_has_no_embedding_hyperparameters(name):
+    assert "has no hyperparameter" in get_spec("lr").config_problem({name: 4})
