@@ -16,7 +16,7 @@ import dataclasses
 
 from mxnet.gluon import nn
 
-from . import zoo_spec
+from . import onnx_layers, zoo_spec
 from ..limits import MAX_FACTORS
 from .layers import EmbeddingModel, mlp_tower
 from .spec import Choice, Hyperparameter, IntRange, ModelSpec
@@ -100,6 +100,21 @@ class AutoInt(EmbeddingModel):
         return logit
 
 
+def onnx_logit(net, graph):
+    """AutoInt's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    embed = onnx_layers.embedding(graph, net.embedding)  # (B, f, k)
+    h = embed
+    for i, layer in enumerate(net.attention):
+        h = onnx_layers.multi_head_self_attention(graph, h, layer.query, layer.key, layer.value, layer.residual,
+                                                  layer.num_heads, layer.head_dim, f"attention.{i}")
+    logit = onnx_layers.dense(graph, net.output_layer, onnx_layers.flatten_fields(graph, h, "attended_flat"),
+                              "output_layer")
+    if net.mlp is not None:
+        logit = graph.add(logit, onnx_layers.mlp(graph, net.mlp, onnx_layers.flatten_fields(graph, embed)),
+                          name="logit")
+    return logit
+
+
 NUM_ATTENTION_LAYERS = Hyperparameter("num_attention_layers", 2, "int", 1, 16,
                                       help="stacked self-attention layers")
 NUM_HEADS = Hyperparameter("num_heads", 1, "int", 1, 64, help="attention heads per layer")
@@ -111,7 +126,7 @@ MODEL = ModelSpec(
                 "with residual connections, then a linear output (with mlp_dims: AutoInt+)",
     hyperparameters=(zoo_spec.NUM_FACTORS, dataclasses.replace(zoo_spec.MLP_DIMS, default=[]),
                      zoo_spec.DROP_RATE, NUM_ATTENTION_LAYERS, NUM_HEADS, ATTENTION_DIM),
-    lr=0.01, tables=("embedding",), output_bias="output_layer.bias",
+    lr=0.01, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "num_attention_layers": IntRange(1, 4), "num_heads": Choice((1, 2, 4)),
                   "attention_dim": Choice((8, 16, 32))})

@@ -13,7 +13,7 @@ import dataclasses
 
 from mxnet.gluon import nn
 
-from . import zoo_spec
+from . import onnx_layers, zoo_spec
 from ..limits import MAX_MLP_LAYERS
 from .layers import EmbeddingModel, mlp_tower
 from .spec import Hyperparameter, IntRange, ModelSpec
@@ -54,6 +54,16 @@ class DCNv2(EmbeddingModel):
         return self.output_layer(F.np.concatenate([xl, self.mlp(x0)], axis=1))
 
 
+def onnx_logit(net, graph):
+    """DCN-V2's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    x0 = onnx_layers.flatten_fields(graph, onnx_layers.embedding(graph, net.embedding))
+    xl = x0
+    for i, layer in enumerate(net.cross):
+        xl = onnx_layers.cross_layer(graph, layer, x0, xl, f"cross.{i}")
+    both = onnx_layers.concat(graph, [xl, onnx_layers.mlp(graph, net.mlp, x0)], name="cross_and_mlp")
+    return onnx_layers.dense(graph, net.output_layer, both, "output_layer")
+
+
 NUM_CROSS_LAYERS = Hyperparameter("num_cross_layers", 3, "int", 1, MAX_MLP_LAYERS,
                                   help="cross layers x0 * (W x + b) + x")
 
@@ -63,6 +73,6 @@ MODEL = ModelSpec(
                 "MLP (parallel), over the flattened embeddings",
     hyperparameters=(zoo_spec.NUM_FACTORS, dataclasses.replace(zoo_spec.MLP_DIMS, min_len=1),
                      zoo_spec.DROP_RATE, NUM_CROSS_LAYERS),
-    lr=0.01, tables=("embedding",), output_bias="output_layer.bias",
+    lr=0.01, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "num_cross_layers": IntRange(1, 6)})

@@ -1,5 +1,6 @@
 """Logistic regression over one-hot fields: the linear part of FM alone,
 the first baseline of every CTR comparison."""
+from . import onnx_layers
 from .layers import FieldModel, linear_children, linear_term
 from .spec import Choice, FloatRange, ModelSpec
 
@@ -23,10 +24,15 @@ class LR(FieldModel):
         return linear_term(F, self.fc, self.linear_layer, x, self.num_fields)
 
 
+def onnx_logit(net, graph):
+    """LR's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    return onnx_layers.linear_term(graph, net.fc, net.linear_layer)
+
+
 MODEL = ModelSpec(
     name="lr", block=LR,
     description="Logistic regression (one weight per feature value): the linear part of FM alone, "
                 "the first baseline of CTR comparisons (e.g. Rendle, ICDM 2010, eq. 1 without pairs)",
-    hyperparameters=(), lr=0.01, tables=("fc",), output_bias="linear_layer.bias",
+    hyperparameters=(), lr=0.01, tables=("fc",), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={"lr": FloatRange(1e-4, 1e-1, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096))})

@@ -5,7 +5,7 @@ Where the paper leaves choices open, FuxiCTR's NFM: the linear part is LR
 over the fields, the MLP (ReLU) has hidden sizes 64-64-64, no dropout on
 the bi-interaction vector and no batch norm (the paper tunes both).
 """
-from . import zoo_spec
+from . import onnx_layers, zoo_spec
 from .layers import EmbeddingModel, bi_interaction, linear_children, linear_term, mlp_tower
 from .spec import ModelSpec
 
@@ -31,10 +31,17 @@ class NFM(EmbeddingModel):
         return linear_term(F, self.fc, self.linear_layer, x, self.num_fields) + self.mlp(pooled)
 
 
+def onnx_logit(net, graph):
+    """NFM's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    pooled = onnx_layers.bi_interaction(graph, onnx_layers.embedding(graph, net.embedding))
+    return graph.add(onnx_layers.linear_term(graph, net.fc, net.linear_layer),
+                     onnx_layers.mlp(graph, net.mlp, pooled), name="logit")
+
+
 MODEL = ModelSpec(
     name="nfm", block=NFM,
     description="NFM (He & Chua, SIGIR 2017): bi-interaction pooling of FM's pairwise products, "
                 "then an MLP, plus the linear part",
     hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=0.01,
-    tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding",
+    tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE})

@@ -223,3 +223,63 @@ def mlp(graph, layers, h, name="mlp"):
         else:
             raise ValueError(f"{layer_name}: {type(layer).__name__} has no ONNX block in onnx_layers.mlp")
     return h
+
+
+# --- blocks of the model zoo (DCN-V2, xDeepFM, AutoInt) ---------------------
+
+def concat(graph, tensors, axis=1, name="concat"):
+    """``tensors`` side by side along ``axis`` (one tensor: itself)."""
+    return tensors[0] if len(tensors) == 1 else graph.node("Concat", list(tensors), name, axis=axis)
+
+
+def cross_layer(graph, layer, x0, xl, name="cross"):
+    """DCN-V2's cross layer ``x0 * (W xl + b) + xl`` (``layer``: the
+    ``nn.Dense`` holding W, b) on 2-d (B, d) tensors: (B, d)."""
+    return graph.add(graph.mul(x0, dense(graph, layer, xl, name), name + "_gate"), xl, name=name + "_out")
+
+
+def compressed_interaction(graph, x0, xk, weight, bias, width_in, width_out, name="cin"):
+    """One CIN layer (xDeepFM) in the paper's form: the outer product of the
+    previous maps ``xk`` (B, k, H) and the base embeddings ``x0`` (B, k, m)
+    per embedding dimension, compressed by ``weight`` (Gluon Parameter,
+    (H' * H, m), read W[c, j, i]) plus ``bias`` (H',): (B, k, H')."""
+    num_fields = weight.shape[1]
+    outer = graph.mul(graph.node("Unsqueeze", [xk, graph.axes(3)], name + "_maps"),
+                      graph.node("Unsqueeze", [x0, graph.axes(2)], name + "_fields"), name + "_outer")
+    flat = graph.node("Reshape", [outer, graph.const([0, 0, width_in * num_fields], name + "_shape", np.int64)],
+                      name + "_flat")  # (B, k, H*m), index j*m + i
+    w = weight.data().asnumpy().reshape(width_out, width_in * num_fields).T  # (H*m, H')
+    return graph.add(graph.node("MatMul", [flat, graph.const(w, name + ".weight")], name + "_compress"),
+                     graph.param(bias, name + ".bias"), name=name)
+
+
+def project(graph, layer, h, name="project"):
+    """A bias-free ``nn.Dense(flatten=False)`` on the last axis of a 3-d h:
+    MatMul(h, W^T)."""
+    return graph.node("MatMul", [h, graph.const(layer.weight.data().asnumpy().T, name + ".weight")], name)
+
+
+def multi_head_self_attention(graph, h, query, key, value, residual, num_heads, head_dim, name="attention"):
+    """AutoInt's interacting layer on (B, F, d) field vectors: per head
+    softmax(Q K^T) V over fields (Q, K, V: bias-free ``nn.Dense`` projections,
+    columns grouped by head), heads concatenated, plus the residual
+    (``residual``'s projection of h, or h itself when None), then ReLU:
+    (B, F, heads * head_dim)."""
+    num_fields, width = graph.num_fields, num_heads * head_dim
+    heads_shape = graph.const([0, num_fields, num_heads, head_dim], name + "_heads_shape", np.int64)
+
+    def split(t, part):  # (B, F, heads*d) -> (B, heads, F, d)
+        t = graph.node("Reshape", [t, heads_shape], f"{name}_{part}_heads")
+        return graph.node("Transpose", [t], f"{name}_{part}_by_head", perm=[0, 2, 1, 3])
+
+    q, k, v = (split(project(graph, layer, h, f"{name}.{part}"), part)
+               for layer, part in ((query, "query"), (key, "key"), (value, "value")))
+    scores = graph.node("MatMul", [q, graph.node("Transpose", [k], name + "_key_t", perm=[0, 1, 3, 2])],
+                        name + "_scores")  # (B, heads, F, F)
+    attended = graph.node("MatMul", [graph.node("Softmax", [scores], name + "_weights", axis=-1), v],
+                          name + "_attended")  # (B, heads, F, d)
+    merged = graph.node("Reshape", [graph.node("Transpose", [attended], name + "_by_field", perm=[0, 2, 1, 3]),
+                                    graph.const([0, num_fields, width], name + "_merged_shape", np.int64)],
+                        name + "_merged")
+    skip = h if residual is None else project(graph, residual, h, name + ".residual")
+    return graph.node("Relu", [graph.add(merged, skip, name=name + "_residual")], name)

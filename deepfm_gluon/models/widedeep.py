@@ -6,7 +6,7 @@ FuxiCTR's WideDeep, the wide part here is the plain linear model (LR) over
 the fields, and the deep part an MLP (ReLU, no batch norm) over the
 concatenated field embeddings. Defaults are FuxiCTR's (zoo_spec.py).
 """
-from . import zoo_spec
+from . import onnx_layers, zoo_spec
 from .layers import EmbeddingModel, linear_children, linear_term, mlp_tower
 from .spec import ModelSpec
 
@@ -33,10 +33,17 @@ class WideDeep(EmbeddingModel):
         return wide + self.mlp(self.embed_flat(x))
 
 
+def onnx_logit(net, graph):
+    """Wide & Deep's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    embed = onnx_layers.flatten_fields(graph, onnx_layers.embedding(graph, net.embedding))
+    return graph.add(onnx_layers.linear_term(graph, net.fc, net.linear_layer),
+                     onnx_layers.mlp(graph, net.mlp, embed), name="logit")
+
+
 MODEL = ModelSpec(
     name="widedeep", block=WideDeep,
     description="Wide & Deep (Cheng et al., DLRS 2016): a linear model over the one-hot features plus "
                 "an MLP over their embeddings",
     hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=0.01,
-    tables=("embedding", "fc"), output_bias="linear_layer.bias",
+    tables=("embedding", "fc"), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE})

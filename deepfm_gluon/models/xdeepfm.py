@@ -12,7 +12,7 @@ dropout, and the LR part; the paper's identity activation too.
 """
 from mxnet.gluon import nn
 
-from . import kernels, zoo_spec
+from . import kernels, onnx_layers, zoo_spec
 from ..limits import MAX_MLP_LAYERS
 from .layers import EmbeddingModel, linear_children, linear_term, mlp_tower
 from .spec import Hyperparameter, LayerSizes, ModelSpec
@@ -92,6 +92,24 @@ class XDeepFM(EmbeddingModel):
         return logit
 
 
+def onnx_logit(net, graph):
+    """xDeepFM's logit as an ONNX graph (models/onnx_layers.py): (batch, 1)."""
+    embed = onnx_layers.embedding(graph, net.embedding)  # (B, f, k)
+    x0 = graph.node("Transpose", [embed], "embed_by_dimension", perm=[0, 2, 1])  # (B, k, f)
+    xk, pooled = x0, []
+    for i, layer in enumerate(net.cin.layers):
+        xk = onnx_layers.compressed_interaction(graph, x0, xk, layer.weight, layer.bias, layer.width_in,
+                                                layer.width_out, f"cin.layers.{i}")
+        pooled.append(graph.node("ReduceSum", [xk, graph.axes(1)], f"cin_pool_{i}", keepdims=0))
+    cin = onnx_layers.dense(graph, net.cin.output, onnx_layers.concat(graph, pooled, name="cin_pooled"),
+                            "cin.output")
+    logit = graph.add(onnx_layers.linear_term(graph, net.fc, net.linear_layer), cin, name="linear_cin")
+    if net.mlp is not None:
+        logit = graph.add(logit, onnx_layers.mlp(graph, net.mlp, onnx_layers.flatten_fields(graph, embed)),
+                          name="logit")
+    return logit
+
+
 CIN_LAYER_SIZES = Hyperparameter("cin_layer_sizes", [16, 16, 16], "ints", 1, MAX_CIN_WIDTH, min_len=1,
                                  max_len=MAX_MLP_LAYERS, help="feature maps per CIN layer")
 
@@ -100,6 +118,6 @@ MODEL = ModelSpec(
     description="xDeepFM (Lian et al., KDD 2018): a compressed interaction network (CIN), an MLP and "
                 "a linear part over one embedding",
     hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE, CIN_LAYER_SIZES),
-    lr=0.01, tables=("embedding", "fc"), output_bias="linear_layer.bias",
+    lr=0.01, tables=("embedding", "fc"), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "cin_layer_sizes": LayerSizes(widths=(8, 16, 32, 64), depths=(1, 2, 3))})

@@ -5,7 +5,7 @@ import numpy as onp
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, dense, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, mlp, random_inputs, random_model
 
 
 def softmax(scores):
@@ -61,3 +61,9 @@ def test_spec():
                                "num_heads": 1, "attention_dim": 8}
     assert spec.tables == ("embedding",) and spec.output_bias == "output_layer.bias"
     assert random_model("autoint").mlp is None
+
+
+def test_onnx_export_matches():
+    net = random_model("autoint", scale=0.3, num_factors=4, num_attention_layers=2, num_heads=2, attention_dim=3,
+                       mlp_dims=[5])
+    check_onnx(net, "autoint", random_inputs(FIELD_DIMS, 64))

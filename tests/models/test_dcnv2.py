@@ -5,7 +5,7 @@ import pytest
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, dense, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, mlp, random_inputs, random_model
 
 
 def reference_logit(params, x, num_cross_layers, hidden_layers):
@@ -32,3 +32,8 @@ def test_spec_and_refusals():
     assert "mlp_dims" in spec.config_problem({"mlp_dims": []})
     with pytest.raises(ValueError, match="mlp_dims"):
         spec.block(FIELD_DIMS, 4, [])
+
+
+def test_onnx_export_matches():
+    net = random_model("dcnv2", scale=0.25, num_factors=3, mlp_dims=[8, 5], num_cross_layers=2)
+    check_onnx(net, "dcnv2", random_inputs(FIELD_DIMS, 64))

@@ -3,7 +3,7 @@ import pytest
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, random_inputs, random_model
 
 
 def reference_logit(params, x):
@@ -26,3 +26,7 @@ def test_spec():
 @pytest.mark.parametrize("name", ["num_factors"])
 def test_has_no_embedding_hyperparameters(name):
     assert "has no hyperparameter" in get_spec("lr").config_problem({name: 4})
+
+
+def test_onnx_export_matches():
+    check_onnx(random_model("lr"), "lr", random_inputs(FIELD_DIMS, 64))

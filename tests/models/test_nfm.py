@@ -2,7 +2,7 @@
 paper's sum over field pairs i<j of e_i * e_j (element-wise), in numpy."""
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, linear, mlp, random_inputs, random_model
 
 
 def bi_interaction(embeds):
@@ -38,3 +38,8 @@ def test_no_hidden_layer_is_a_weighted_fm():
 def test_spec():
     spec = get_spec("nfm")
     assert spec.interactions == "embedding" and spec.output_bias == "linear_layer.bias"
+
+
+def test_onnx_export_matches():
+    net = random_model("nfm", num_factors=4, mlp_dims=[8, 5], drop_rate=0.2)
+    check_onnx(net, "nfm", random_inputs(FIELD_DIMS, 64))

@@ -2,7 +2,7 @@
 side by side), against plain numpy."""
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, linear, mlp, random_inputs, random_model
 
 
 def reference_logit(params, x, hidden_layers):
@@ -20,3 +20,8 @@ def test_defaults_are_fuxictr_s():
     spec = get_spec("widedeep")
     assert spec.defaults() == {"num_factors": 10, "mlp_dims": [64, 64, 64], "drop_rate": 0.0}
     assert set(spec.tables) == {"embedding", "fc"} and spec.output_bias == "linear_layer.bias"
+
+
+def test_onnx_export_matches():
+    net = random_model("widedeep", num_factors=4, mlp_dims=[8, 5], drop_rate=0.3)
+    check_onnx(net, "widedeep", random_inputs(FIELD_DIMS, 64))

@@ -5,7 +5,7 @@ import numpy as onp
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, dense, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, linear, mlp, random_inputs, random_model
 
 
 def cin(params, embeds, layer_sizes):
@@ -43,3 +43,8 @@ def test_spec():
     spec = get_spec("xdeepfm")
     assert spec.defaults()["cin_layer_sizes"] == [16, 16, 16]
     assert "cin_layer_sizes" in spec.config_problem({"cin_layer_sizes": []})
+
+
+def test_onnx_export_matches():
+    net = random_model("xdeepfm", scale=0.3, num_factors=3, mlp_dims=[8, 5], cin_layer_sizes=[4, 3, 5])
+    check_onnx(net, "xdeepfm", random_inputs(FIELD_DIMS, 64))

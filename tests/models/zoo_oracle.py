@@ -3,6 +3,7 @@ parameters, the forward pass (logit and probability) eager and hybridized
 against the reference, computed in float64 from the paper's formula that the
 test file writes out."""
 import mxnet as mx
+import pytest
 import numpy as onp
 from mxnet import init, np, npx
 
@@ -73,3 +74,20 @@ def check_forward(net, reference_logit, x, atol=1e-4):
         onp.testing.assert_allclose(logits.asnumpy().ravel(), expected, rtol=1e-4, atol=atol)
     for probs in (eager_probs, hybrid_probs):
         onp.testing.assert_allclose(probs.asnumpy().ravel(), 1 / (1 + onp.exp(-expected)), rtol=1e-4, atol=atol)
+
+
+def check_onnx(net, kind, x, atol=1e-5):
+    """The model's ONNX graph (serving/export_onnx.py with its MODEL.onnx), run
+    by ONNX Runtime, gives the net's probabilities within ``atol``, also for a
+    batch of one row (the batch dimension is dynamic)."""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from deepfm_gluon.serving.export_onnx import net_to_onnx
+
+    session = ort.InferenceSession(net_to_onnx(net, kind).SerializeToString(), providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    expected = net(np.array(x, dtype="int32")).asnumpy()
+    for rows in (slice(None), slice(0, 1)):
+        got = session.run(None, {inp.name: onp.asarray(x[rows], dtype=onp.int64)})[0]
+        assert got.shape == expected[rows].shape
+        onp.testing.assert_allclose(got, expected[rows], rtol=0, atol=atol)
