@@ -36,6 +36,8 @@ def resolve_preset(args, note=print):
             note(BARS_NOTE)
     given = {field: getattr(args, flag, None) for flag, field in PRESET_FLAGS.items()}
     given["mlp_dims"] = parse_mlp_dims(given["mlp_dims"])
+    if getattr(args, "preset_batch", None) is None:  # a resumed run keeps its saved answer
+        args.preset_batch = given["batch_size"] is None  # a preset's batch may be fitted to the data
     preset = dataclasses.replace(PRESETS[name], **{k: v for k, v in given.items() if v is not None})
     problem = preset_problem(preset)
     if problem:
@@ -64,7 +66,9 @@ def train_config(args):
                        sparse=getattr(args, "sparse", False),  # None: by table size (runner)
                        early_stop=preset.early_stop,
                        optimizer=getattr(args, "optimizer", None) or "adam",
-                       monitor=preset.monitor, embedding_l2=preset.embedding_l2)
+                       monitor=preset.monitor, embedding_l2=preset.embedding_l2,
+                       dense_l2=getattr(args, "dense_l2", None) or 0.0,
+                       min_steps_per_epoch=preset.min_steps if getattr(args, "preset_batch", False) else 0)
 
 
 def wants_validation(args):

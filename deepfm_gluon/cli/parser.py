@@ -74,6 +74,9 @@ def add_protocol_args(parser):
                         help="seed of --split random (default 2018, as BARS)")
     parser.add_argument("--embedding-l2", type=non_negative_float, default=None,
                         help="L2 penalty on the embedding rows a batch touches (default 0)")
+    parser.add_argument("--dense-l2", type=non_negative_float, default=None,
+                        help="L2 penalty on every other weight (MLP, linear layer, biases), as "
+                             "the optimizer's weight decay (default 0)")
     parser.add_argument("--num-factors", type=positive_int, default=None,
                         help="embedding size (default: the book's, DeepFM 10, FM 20)")
     parser.add_argument("--mlp-dims", default=None,
@@ -111,6 +114,9 @@ def add_train_args(parser, epochs=None):
 def add_train(subparsers):
     p = subparsers.add_parser("train", help="train FM or DeepFM and save it")
     p.add_argument("--model", choices=["deepfm", "fm"], default="deepfm")
+    p.add_argument("--config", metavar="FILE", default=None,
+                   help="a JSON configuration (model, hyperparameters, training settings), e.g. the "
+                        "best.json `tune` writes; flags typed beside it override its values")
     add_data_args(p)
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "model"), help="output directory")

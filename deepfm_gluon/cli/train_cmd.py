@@ -6,6 +6,7 @@ from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, is_dist_kvstore, resume_problem
 from ..training.metrics import format_scores, unprefixed
+from .config_args import apply_config_file, typed_flags
 from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
                      wants_validation)
 from .run_folder import check_out_path, claim_run_folder, lock_run_folder
@@ -13,7 +14,7 @@ from .run_folder import check_out_path, claim_run_folder, lock_run_folder
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
                 "optimizer", "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation",
-                "split", "split_seed")
+                "split", "split_seed", "dense_l2", "preset_batch", "model_args")
 
 
 def model_overrides(args):
@@ -24,6 +25,7 @@ def model_overrides(args):
         overrides["drop_rate"] = preset.drop_rate  # RunSpec.validate names the mistake
     if args.model != "deepfm" and getattr(args, "explicit_mlp_dims", False):
         overrides["mlp_dims"] = list(preset.mlp_dims)
+    overrides.update(getattr(args, "model_args", None) or {})  # --config values without a flag
     return overrides
 
 
@@ -41,25 +43,10 @@ def run_spec_from_args(args, note=print):
     return spec.validate()
 
 
-def typed_flags(args):
-    """The RESUMED_ARGS typed on the command line (argparse's unique-prefix
-    abbreviations included): name -> parsed value."""
-    flags = {"--" + name.replace("_", "-"): name for name in RESUMED_ARGS}
-    typed = {}
-    for token in getattr(args, "argv", []):
-        if not token.startswith("--"):
-            continue
-        word = token.split("=", 1)[0]
-        matches = [flag for flag in flags if flag == word] or [flag for flag in flags if flag.startswith(word)]
-        if len(matches) == 1:
-            typed[flags[matches[0]]] = getattr(args, flags[matches[0]])
-    return typed
-
-
 def apply_resume(args):
     """Take the interrupted run's arguments from its latest checkpoint; only
     --epochs may differ (it extends the run); other changes are refused."""
-    given = typed_flags(args)
+    given = typed_flags(args, RESUMED_ARGS)
     _, state = read_latest(os.path.join(args.resume, "checkpoints"))
     saved = dict(state.get("run_args") or {})
     if "out" in given and os.path.realpath(given["out"]) == os.path.realpath(args.resume):
@@ -79,6 +66,10 @@ def apply_resume(args):
 def run(args):
     args.explicit_dropout, args.explicit_mlp_dims = args.dropout is not None, args.mlp_dims is not None
     lock = None
+    if getattr(args, "config", None):
+        if args.resume:
+            raise DeepFMError("--config and --resume exclude each other (a resumed run keeps its settings)")
+        apply_config_file(args)
     if args.resume:
         if args.no_checkpoints:  # fail before reading (the other checks need the saved flags)
             RunSpec(resume=True).validate()
@@ -102,7 +93,7 @@ def train_and_report(args, spec, notes):
         split = add_validation(split, args)
     for line in notes:
         print(line)
-    run_args = {name: getattr(args, name) for name in RESUMED_ARGS}
+    run_args = {name: getattr(args, name, None) for name in RESUMED_ARGS}
     run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
     _, history, seconds = run_spec(spec, split, run_args=run_args)
     last = history.chosen or history.last()

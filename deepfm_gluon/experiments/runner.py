@@ -44,6 +44,7 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
 
 def run(spec, split, log=print, run_args=None):
     """Carry out a RunSpec on ``split`` (validated first); returns (net, History, seconds)."""
+    spec = fit_batch_to_data(spec, len(split.train.labels), log)
     spec = resolve_updates(spec, split.train.field_dims, log).validate()
     check_one_batch(spec, split)
     net = build_model(spec.model, split.train.field_dims, **spec.model_overrides)
@@ -63,6 +64,25 @@ def run(spec, split, log=print, run_args=None):
         if spec.out_dir is not None and rank == 0:
             save_outputs(spec.out_dir, net, spec.model, split, history, seconds)
     return net, history, seconds
+
+
+def fit_batch_to_data(spec, lines, log=print):
+    """With ``config.min_steps_per_epoch`` = S > 0 (a preset's batch, not a
+    typed one), a batch that leaves fewer than S steps per epoch over ``lines``
+    training lines is replaced by the largest power of two that leaves at
+    least S (at least 1), said in one line: BARS's 4096 on 4,800 lines is one
+    Adam step an epoch, and early stopping would end with nothing learnt.
+    Returns the RunSpec (unchanged when the batch is small enough)."""
+    config = spec.config
+    steps, batch = config.min_steps_per_epoch, config.batch_size
+    if steps <= 0 or spec.distributed or lines // batch >= steps:
+        return spec
+    smaller = 1 << max(0, (lines // steps).bit_length() - 1)
+    if log is not None:
+        log(f"note: batch {batch} leaves {lines // batch} step(s) per epoch on {lines:,} training lines, "
+            f"too few to learn before early stopping; using batch {smaller} ({lines // smaller} steps, "
+            f"at least {steps}); a typed --batch-size is kept")
+    return dataclasses.replace(spec, config=dataclasses.replace(config, batch_size=smaller))
 
 
 def check_one_batch(spec, split):

@@ -40,6 +40,13 @@ class TrainConfig:
     (training/early_stopping.py); it needs a validation split.
     ``embedding_l2``: L2 penalty (lambda/2)*||row||^2 on the embedding rows
     (both tables) that a batch touches (training/regularization.py).
+    ``dense_l2``: L2 penalty (lambda/2)*||w||^2 on every other parameter
+    (MLP, linear layer, biases): the optimizer's weight decay
+    (training/regularization.py, FuxiCTR's net_regularizer).
+    ``min_steps_per_epoch``: if > 0, a batch that leaves fewer optimizer steps
+    per epoch on the training lines is made smaller (a power of two) so that
+    an epoch has at least that many (``experiments.runner.fit_batch_to_data``,
+    said in one line); set when the batch is a preset's, never when typed.
     ``sparse=None``: chosen by the table's size (more than ``AUTO_SPARSE_ROWS``
     rows: sparse), in ``experiments.runner.resolve_updates``; the CLI's default.
     """
@@ -58,6 +65,8 @@ class TrainConfig:
     early_stop: Optional[int] = None
     monitor: str = "auc"
     embedding_l2: float = 0.0
+    dense_l2: float = 0.0
+    min_steps_per_epoch: int = 0
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -81,19 +90,24 @@ class Preset:
     embedding_l2: float
     early_stop: Optional[int]
     monitor: str = "auc"
+    min_steps: int = 0  # the preset's batch is capped so an epoch has this many steps (0: kept)
 
 
 PRESETS = {
     # the d2l chapter: 30 epochs, batch 2048, Adam at FM 0.02 / DeepFM 0.01, no validation
     "book": Preset("book", epochs=30, batch_size=2048, lr=None, num_factors=None, mlp_dims=None,
                    drop_rate=None, embedding_l2=0.0, early_stop=None),
-    # BARS Criteo_x1 DeepFM/FM (FuxiCTR configs): at most 100 epochs, stopped on validation AUC
+    # BARS Criteo_x1 DeepFM/FM (FuxiCTR configs): at most 100 epochs, stopped on validation AUC.
+    # Its batch of 4096 was set for 45M lines: on a small file it would leave one or two steps
+    # an epoch, and patience 2 would stop before anything is learnt, so it is capped to keep
+    # at least 20 steps an epoch (a typed --batch-size is kept).
     "bars": Preset("bars", epochs=100, batch_size=4096, lr=1e-3, num_factors=10,
-                   mlp_dims=(400, 400, 400), drop_rate=0.1, embedding_l2=1e-5, early_stop=2),
+                   mlp_dims=(400, 400, 400), drop_rate=0.1, embedding_l2=1e-5, early_stop=2,
+                   min_steps=20),
 }
 
 
-def stopping_problem(monitor, early_stop, embedding_l2):
+def stopping_problem(monitor, early_stop, embedding_l2, dense_l2=0.0):
     """The first impossible early-stopping or L2 value, as one sentence; None if none."""
     if monitor not in MONITORS:
         return f"--monitor {monitor}: expected one of {', '.join(MONITORS)}"
@@ -101,6 +115,8 @@ def stopping_problem(monitor, early_stop, embedding_l2):
         return f"--early-stop {early_stop}: expected a positive number of epochs"
     if embedding_l2 < 0:
         return f"--embedding-l2 {embedding_l2}: expected a number >= 0"
+    if dense_l2 < 0:
+        return f"--dense-l2 {dense_l2}: expected a number >= 0"
     return None
 
 
@@ -195,10 +211,14 @@ class RunSpec:
             return problem
         if self.preset is not None and preset_problem(self.preset):
             return f"--preset {self.preset.name}: {preset_problem(self.preset)}"
-        if stopping_problem(config.monitor, config.early_stop, config.embedding_l2):
-            return stopping_problem(config.monitor, config.early_stop, config.embedding_l2)
-        if config.embedding_l2 and config.book_compat:
-            return "--embedding-l2 does not combine with --book-compat (the book has no regularisation)"
+        problem = stopping_problem(config.monitor, config.early_stop, config.embedding_l2, config.dense_l2)
+        if problem:
+            return problem
+        if (config.embedding_l2 or config.dense_l2) and config.book_compat:
+            flag = "--embedding-l2" if config.embedding_l2 else "--dense-l2"
+            return f"{flag} does not combine with --book-compat (the book has no regularisation)"
+        if config.dense_l2 and self.distributed:
+            return "--dense-l2 is not supported by distributed training yet"
         if self.model_overrides.get("drop_rate") is not None and self.model != "deepfm":
             return "--dropout applies to --model deepfm only"
         if self.distributed and config.early_stop is not None:

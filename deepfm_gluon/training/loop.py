@@ -32,7 +32,7 @@ from .contexts import parse_contexts
 from .history import History
 from .tables import all_finite, init_parameters
 from .metrics import d2l_accuracy, format_scores, prefixed, score, sigmoid, unprefixed
-from .regularization import add_embedding_l2_dense
+from .regularization import add_embedding_l2_dense, dense_l2_options
 
 SYNC_EVERY = 8
 
@@ -132,8 +132,9 @@ class Fitter:
             raise DeepFMError("a dist kvstore needs distributed.worker.DistributedFitter")
         self.init_net(self.contexts)
         # Local updates keep optimizer states in this process, where checkpoints can reach them.
+        decay = dense_l2_options(self.net, get_spec(self.kind).tables, self.config.dense_l2)
         self.trainer = gluon.Trainer(self.net.collect_params(), self.config.optimizer,
-                                     {"learning_rate": self.learning_rate}, kvstore=self.kvstore,
+                                     {"learning_rate": self.learning_rate, **decay}, kvstore=self.kvstore,
                                      update_on_kvstore=False)
 
     def make_batches(self, train):

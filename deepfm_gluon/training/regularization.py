@@ -1,4 +1,4 @@
-"""Embedding L2 regularisation on the rows a batch touches.
+"""L2 regularisation: on the embedding rows a batch touches, and on the dense weights.
 
 The penalty is (lambda / 2) * sum of ||w_r||^2 over the distinct embedding
 rows r that the batch looks up, in both tables (``embedding`` and the
@@ -40,3 +40,19 @@ def add_embedding_l2_compact(grads, weights, l2, batch_size):
     """The sparse path's compact gradients (one (len(uniq), width) array per
     table) plus the penalty's term for the compact ``weights`` rows."""
     return [g + l2_gradient_term(w, l2, batch_size) for g, w in zip(grads, weights)]
+
+
+def dense_l2_options(net, tables, dense_l2):
+    """Optimizer options for the dense L2 penalty (dense_l2/2)*||w||^2 on every
+    parameter of ``net`` except the embedding ``tables`` (child names), as
+    FuxiCTR's net_regularizer: the Trainer's weight decay ``wd`` (whose
+    gradient term is dense_l2 * w, the penalty's) with ``wd_mult`` 0 on the
+    tables, whose L2 is ``embedding_l2``'s. Returns {} when ``dense_l2`` is 0."""
+    if not dense_l2:
+        return {}
+    for name in tables:
+        child = getattr(net, name, None)
+        if child is not None:
+            for param in child.collect_params().values():
+                param.wd_mult = 0.0
+    return {"wd": float(dense_l2)}

@@ -113,7 +113,8 @@ class SparseFitter(Fitter):
         dense = {k: p for k, p in self.twin.collect_params().items()
                  if not any(p is getattr(self.twin, t).weight for t in TABLES)}
         # one device needs no kvstore; several reduce the dense gradients through it
-        self.trainer = gluon.Trainer(dense, self.config.optimizer, {"learning_rate": lr},
+        decay = {"wd": self.config.dense_l2} if self.config.dense_l2 else {}  # the tables are not in ``dense``
+        self.trainer = gluon.Trainer(dense, self.config.optimizer, {"learning_rate": lr, **decay},
                                      kvstore=None if len(self.contexts) == 1 else self.kvstore,
                                      update_on_kvstore=False)
         self.tables = SparseTables(self.net, self.config.optimizer, lr, self.config.batch_size, home)
