@@ -59,3 +59,42 @@ def model_config_problem(config, num_feat=None):
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
             return f"drop_rate: expected a number in [0, 1), got {rate!r}"
     return None
+
+
+# `serve`'s numeric settings: name -> (type, least, most, default, unit). The
+# flags (cli/parser.py, --max-wait-ms for max_wait_ms) and ServeConfig.validate
+# both read this table, so a value is refused the same way from the command line
+# and from Python; NaN and infinities are outside every range (docs/serving.md).
+SERVE_SETTINGS = {
+    "port": (int, 0, 65535, 8080, "a TCP port (0: a free one)"),
+    "max_batch_rows": (int, 1, 1_000_000, 2048, "rows"),
+    "max_wait_ms": (float, 0.0, 5000.0, 2.0, "milliseconds"),
+    "max_request_rows": (int, 1, 1_000_000, 10_000, "rows"),
+    "max_body_bytes": (int, 1, 1 << 30, 4 << 20, "bytes"),
+    "max_header_bytes": (int, 1024, 1 << 20, 16 << 10, "bytes"),
+    "max_connections": (int, 1, 10_000, 512, "connections"),
+    "header_timeout_s": (float, 0.1, 600.0, 10.0, "seconds"),
+    "body_timeout_s": (float, 0.1, 3600.0, 30.0, "seconds"),
+    "keep_alive_s": (float, 0.1, 3600.0, 5.0, "seconds"),
+    "graceful_timeout_s": (float, 0.1, 600.0, 10.0, "seconds"),
+    "onnx_threads": (int, 1, 256, 1, "threads"),
+}
+
+
+def serve_setting_problem(name, value):
+    """Why ``value`` is no valid ``serve`` setting ``name`` ('expected an integer
+    1..2048 (rows)'), or None. NaN and infinities fail every range."""
+    kind, least, most, _, unit = SERVE_SETTINGS[name]
+    number = "an integer" if kind is int else "a number"
+    expected = f"expected {number} {_show(least)}..{_show(most)} ({unit})"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return expected
+    if kind is int and not isinstance(value, int):
+        return expected
+    if not least <= value <= most:  # False for NaN
+        return expected
+    return None
+
+
+def _show(bound):
+    return str(int(bound)) if float(bound).is_integer() else str(bound)

@@ -8,6 +8,7 @@ cli/main.py imports it only to run it.
 import argparse
 import os
 
+from ..limits import SERVE_SETTINGS, serve_setting_problem
 from ..version import __version__
 
 # training.config.KVSTORES (not imported: training/ loads MXNet); a test keeps the two equal
@@ -33,6 +34,30 @@ positive_float = number_in(float, lambda v: v > 0, "a positive number")
 port_number = number_in(int, lambda v: 1 <= v <= 65535, "a TCP port 1..65535")
 non_negative_float = number_in(float, lambda v: v >= 0, "a number >= 0")
 share = number_in(float, lambda v: 0 < v < 1, "a share in (0, 1)")
+
+
+def serve_setting(name):
+    """An argparse type for the ``serve`` setting ``name`` (limits.SERVE_SETTINGS):
+    its range, in one line, for anything outside it (inf, nan, 1e308, -1)."""
+    kind = SERVE_SETTINGS[name][0]
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        problem = serve_setting_problem(name, value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}, got {text!r}")
+        return value
+    return parse
+
+
+def add_serve_setting(parser, name, help_text):
+    """``--NAME`` (underscores as dashes) with its type, range and default from SERVE_SETTINGS."""
+    default = SERVE_SETTINGS[name][3]
+    parser.add_argument("--" + name.replace("_", "-"), type=serve_setting(name), default=default,
+                        help=f"{help_text} (default {default})")
 
 
 def add_data_args(parser):
@@ -266,18 +291,32 @@ def add_export(subparsers):
     p.set_defaults(handler="export_cmd:run")
 
 
+SERVE_FLAGS = (
+    ("max_batch_rows", "rows per model call, gathered from concurrent requests"),
+    ("max_wait_ms", "how long a batch waits for more requests"),
+    ("max_request_rows", "rows in one request"),
+    ("max_body_bytes", "bytes in one request body"),
+    ("max_header_bytes", "bytes of a request's line and headers (h11's incomplete-event limit)"),
+    ("max_connections", "open connections; a request beyond them gets 503"),
+    ("header_timeout_s", "seconds a connection may take to send a request's headers"),
+    ("body_timeout_s", "seconds a request may take to send its body"),
+    ("keep_alive_s", "seconds an idle keep-alive connection stays open"),
+    ("graceful_timeout_s", "on SIGTERM, seconds the requests in flight may take"),
+    ("onnx_threads", "ONNX Runtime threads per model call (--engine onnxruntime)"),
+)
+
+
 def add_http(subparsers):
     p = subparsers.add_parser("serve", help="an HTTP server: POST /predict, GET /health, GET /metadata")
     p.add_argument("--model-dir", required=True, help="a directory that `train` wrote")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed)")
+    add_serve_setting(p, "port", "0 picks a free port (printed)")
     p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet")
-    p.add_argument("--max-batch-rows", type=positive_int, default=2048,
-                   help="rows per model call, gathered from concurrent requests")
-    p.add_argument("--max-wait-ms", type=float, default=2.0,
-                   help="how long a batch waits for more requests")
-    p.add_argument("--max-request-rows", type=positive_int, default=10000)
-    p.add_argument("--max-body-bytes", type=positive_int, default=4 << 20)
+    p.add_argument("--token-file", default=None,
+                   help="a file holding a bearer token: then /predict and /metadata need "
+                        "'Authorization: Bearer TOKEN' (/health stays open); read once at start")
+    for name, help_text in SERVE_FLAGS:
+        add_serve_setting(p, name, help_text)
     p.set_defaults(handler="http_cmd:run")
 
 

@@ -4,14 +4,19 @@
     GET  /health    {"status": "ok"}
     GET  /metadata  model kind, config and saved test metrics, fields, engine, limits, versions
 
-Rows from concurrent requests are scored together (``MicroBatcher``). Every
-client error is a 4xx JSON ``{"error": "..."}`` that says what was expected;
-an unexpected failure is a 500 for that request only. SIGTERM or Ctrl-C
-stops accepting, finishes the requests in flight and exits 0.
+Rows from concurrent requests are scored together (``MicroBatcher``); a value
+the encoder rejects fails its own request alone (request_scoring.py). Every
+client error is a 4xx JSON ``{"error": "..."}`` that says what was expected,
+never a logged traceback; an unexpected failure is a 500 for that request
+only. Slow clients meet deadlines (slow_clients.py), an optional bearer token
+guards all but /health (bearer_auth.py). SIGTERM or Ctrl-C stops accepting,
+finishes the requests in flight and says how many were answered and dropped
+(graceful_stop.py), then exits 0.
 """
 import asyncio
 import dataclasses
 import errno
+import json
 import logging
 import signal
 import socket
@@ -26,56 +31,77 @@ from mxnet import npx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..version import __version__
 from ..errors import DeepFMError
+from ..limits import SERVE_SETTINGS, serve_setting_problem
+from ..version import __version__
+from .bearer_auth import BearerAuth
 from .encoder_json import model_encoder
+from .graceful_stop import STOPPING_STATUS, RequestTally, StoppingServer
 from .micro_batcher import MicroBatcher
 from .onnx_engine import ENGINES, import_onnxruntime, load_predictor
 from .request_parsing import RequestError, parse_rows
+from .request_scoring import score_requests
+from .slow_clients import BodyDeadlines, header_deadline_protocol
 
 log = logging.getLogger("deepfm_gluon.serving")
 
 
+SHUTDOWN_BODY_GRACE_S = 1.0  # on SIGTERM, a body still arriving gets at most this much longer
+
+
+def _setting(name):
+    return dataclasses.field(default=SERVE_SETTINGS[name][3])
+
+
 @dataclasses.dataclass
 class ServeConfig:
-    """Where to listen, which engine, and the limits; checked in ``validate``."""
+    """Where to listen, which engine, the token and the limits (ranges and
+    defaults: limits.SERVE_SETTINGS); checked in ``validate``."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
     engine: str = "mxnet"
-    max_batch_rows: int = 2048        # rows per model call, from all waiting requests
-    max_wait_ms: float = 2.0          # how long a batch waits for more requests
-    max_request_rows: int = 10000     # rows in one request
-    max_body_bytes: int = 4 << 20     # bytes in one request body
-    graceful_timeout_s: int = 10      # on SIGTERM, how long requests in flight may take
-    onnx_threads: int = 1             # ONNX Runtime threads per model call (the event loop needs a core)
+    token: str = None                 # the bearer token /predict and /metadata need; None: open
+    port: int = _setting("port")
+    max_batch_rows: int = _setting("max_batch_rows")      # rows per model call, from all waiting requests
+    max_wait_ms: float = _setting("max_wait_ms")          # how long a batch waits for more requests
+    max_request_rows: int = _setting("max_request_rows")  # rows in one request
+    max_body_bytes: int = _setting("max_body_bytes")      # bytes in one request body
+    max_header_bytes: int = _setting("max_header_bytes")  # request line and headers (h11)
+    max_connections: int = _setting("max_connections")    # open connections; beyond: 503
+    header_timeout_s: float = _setting("header_timeout_s")  # for a request's headers to arrive
+    body_timeout_s: float = _setting("body_timeout_s")      # for its body to arrive
+    keep_alive_s: float = _setting("keep_alive_s")          # an idle keep-alive connection's life
+    graceful_timeout_s: float = _setting("graceful_timeout_s")  # on SIGTERM, for requests in flight
+    onnx_threads: int = _setting("onnx_threads")  # ONNX Runtime threads per call (the loop needs a core)
 
     def validate(self):
         problems = []
         if self.engine not in ENGINES:
             problems.append(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
-        if not 0 <= self.port <= 65535:
-            problems.append(f"port {self.port} is not in 0..65535")
-        for name in ("max_batch_rows", "max_request_rows", "max_body_bytes", "graceful_timeout_s",
-                     "onnx_threads"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1")
-        if self.max_wait_ms < 0:
-            problems.append("max_wait_ms must not be negative")
+        for name in SERVE_SETTINGS:
+            problem = serve_setting_problem(name, getattr(self, name))
+            if problem:
+                problems.append(f"{name} {getattr(self, name)!r}: {problem}")
         if problems:
             raise DeepFMError("; ".join(problems))
         return self
 
 
-def error(status, message):
-    return JSONResponse({"error": message}, status_code=status)
+def error(status, message, close=False):
+    """A JSON ``{"error": message}`` answer; ASCII-escaped, so that a quoted
+    value holding a lone surrogate cannot break the answer itself."""
+    headers = {"connection": "close"} if close else None
+    return Response(json.dumps({"error": message}), status_code=status, media_type="application/json",
+                    headers=headers)
 
 
-async def read_body(request, limit):
-    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+async def read_body(request, limit, deadlines):
+    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes,
+    408 when it is not complete by the deadline (``deadlines.reading``), 503
+    when shutdown cut it short."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -83,12 +109,25 @@ async def read_body(request, limit):
         if int(declared) > limit:
             raise RequestError(413, f"body of {declared} bytes; at most {limit} per request")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, f"body over {limit} bytes; at most {limit} per request")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        async with deadlines.reading():
+            while True:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestError(413, f"body over {limit} bytes; at most {limit} per request")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        if deadlines.stopping:
+            raise RequestError(STOPPING_STATUS, f"the server is stopping; the body was not complete "
+                                                f"({size} bytes received)") from None
+        raise RequestError(408, f"the body was not complete within {deadlines.seconds:g} s "
+                                f"({size} bytes received)") from None
 
 
 def versions(engine):
@@ -103,18 +142,28 @@ def versions(engine):
     return found
 
 
+def data_kind(name):
+    """What /metadata says of the training data: its kind, never a path
+    ('synthetic', 'ctr', 'criteo' or 'files' for a folder of train.csv/test.csv)."""
+    name = str(name or "")
+    if name.startswith("criteo:"):
+        return "criteo"
+    return name if name in ("synthetic", "ctr") else "files"
+
+
 def metadata(predictor, encoder, config):
+    """What GET /metadata answers: no file-system path (model dir, training data)."""
     meta = predictor.meta
-    return {"model": {"kind": meta["kind"], "config": meta["model_config"], "data": meta.get("data"),
-                      "mode": meta.get("mode"), "test_metrics": meta.get("test_metrics")},
+    return {"model": {"kind": meta["kind"], "config": meta["model_config"],
+                      "data": data_kind(meta.get("data")), "mode": meta.get("mode"),
+                      "test_metrics": meta.get("test_metrics")},
             "engine": config.engine, "num_fields": encoder.num_fields, "fields": encoder.field_names,
             "input": {"application/json": '{"rows": [[v_1, ..., v_%d], ...]} (strings)'
                       % encoder.num_fields,
                       "text/tab-separated-values": "one row per line: fields, or label then fields"},
             "output": '{"probabilities": [p_1, ...]} click probabilities, in row order',
-            "limits": {"max_request_rows": config.max_request_rows,
-                       "max_body_bytes": config.max_body_bytes,
-                       "max_batch_rows": config.max_batch_rows, "max_wait_ms": config.max_wait_ms},
+            "limits": {name: getattr(config, name) for name in SERVE_SETTINGS if name != "port"},
+            "auth": "bearer token (all routes but /health)" if config.token else "none",
             "versions": versions(config.engine)}
 
 
@@ -123,30 +172,39 @@ def numpy_mode():
     npx.set_np()
 
 
-def join_rows(requests):
-    """The raw rows of several requests (lists of lists of str), as one list."""
-    return [row for rows in requests for row in rows]
+class App:
+    """The ASGI application ``build_app`` makes: ``asgi`` (the outermost
+    layer), ``tally`` (requests in flight at shutdown), ``deadlines`` (bodies
+    being read); ``stop()`` is called as shutdown begins."""
+
+    def __init__(self, asgi, tally, deadlines):
+        self.asgi, self.tally, self.deadlines = asgi, tally, deadlines
+
+    def stop(self):
+        self.tally.stop()
+        self.deadlines.stop()
 
 
 def build_app(predictor, encoder, config, on_ready=None):
-    """The Starlette app scoring with ``predictor`` (a Predictor or OnnxPredictor)
-    after ``encoder`` (the model's data encoder) turned raw values into indices."""
+    """The app scoring with ``predictor`` (a Predictor or OnnxPredictor) after
+    ``encoder`` (the model's data encoder) turned raw values into indices; an App."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring",
                                   initializer=numpy_mode)
-    batcher = MicroBatcher(lambda rows: predictor.predict_features(encoder.encode(rows)), executor,
-                           config.max_batch_rows, config.max_wait_ms / 1000.0, join=join_rows)
+    batcher = MicroBatcher(lambda requests: score_requests(encoder, predictor.predict_features, requests),
+                           executor, config.max_batch_rows, config.max_wait_ms / 1000.0)
+    deadlines = BodyDeadlines(config.body_timeout_s, min(SHUTDOWN_BODY_GRACE_S, config.graceful_timeout_s))
     info = metadata(predictor, encoder, config)
 
     async def predict(request):
         try:
-            body = await read_body(request, config.max_body_bytes)
+            body = await read_body(request, config.max_body_bytes, deadlines)
             rows = parse_rows(body, request.headers.get("content-type"), encoder.num_fields,
                               config.max_request_rows)
             if not rows:
                 return JSONResponse({"probabilities": []})
             probs = await batcher.submit(rows)  # encoded once per batch, in the scoring thread
-        except RequestError as err:
-            return error(err.status, err.message)
+        except RequestError as err:  # the client's fault: no traceback in the log
+            return error(err.status, err.message, close=err.status in (408, STOPPING_STATUS))
         except ClientDisconnect:
             return error(400, "client disconnected")
         except Exception as err:  # noqa: BLE001 - one request fails, the server stays up
@@ -182,8 +240,10 @@ def build_app(predictor, encoder, config, on_ready=None):
 
     routes = [Route("/predict", predict, methods=["POST"]), Route("/health", health),
               Route("/metadata", describe)]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     exception_handlers={HTTPException: http_error, Exception: server_error})
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
+    tally = RequestTally(BearerAuth(app, config.token) if config.token else app)
+    return App(tally, tally, deadlines)
 
 
 def bind_socket(host, port):
@@ -223,9 +283,13 @@ def serve(model_dir, config, say=print):
         ready = (f"deepfm-gluon serve: {predictor.meta['kind']} ({config.engine}) on "
                  f"http://{host}:{port}  POST /predict, GET /health, GET /metadata")
         app = build_app(predictor, encoder, config, on_ready=lambda: say(ready, flush=True))
-        server = uvicorn.Server(uvicorn.Config(
-            app, lifespan="on", log_level="warning", access_log=False,
-            timeout_graceful_shutdown=config.graceful_timeout_s))
+        server = StoppingServer(uvicorn.Config(
+            app.asgi, lifespan="on", log_level="warning", access_log=False,
+            http=header_deadline_protocol(config.header_timeout_s),
+            h11_max_incomplete_event_size=config.max_header_bytes,
+            limit_concurrency=config.max_connections + 1,  # uvicorn counts the asking connection too
+            timeout_keep_alive=config.keep_alive_s,
+            timeout_graceful_shutdown=config.graceful_timeout_s), on_stop=app.stop)
         # uvicorn handles SIGTERM/SIGINT gracefully, then re-raises the signal to
         # the handler it found: ours, so the process ends with 0 instead of dying.
         stops = []
@@ -241,5 +305,5 @@ def serve(model_dir, config, say=print):
     if not server.started:
         raise DeepFMError("the server did not start (see the log above)")
     why = signal.Signals(stops[0]).name if stops else "shutdown"
-    say(f"deepfm-gluon serve: stopped ({why}); requests in flight were answered", flush=True)
+    say(f"deepfm-gluon serve: stopped ({why}); {app.tally.summary()}", flush=True)
     return 0

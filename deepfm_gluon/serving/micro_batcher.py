@@ -2,28 +2,27 @@
 
 One call for 100 rows costs little more than one for 1 row, so a server that
 scores each request alone wastes most of its time on per-call overhead. Each
-request puts its rows on an asyncio queue; one task takes what is waiting
-(up to ``max_rows``, waiting at most ``max_wait_s`` for more), scores it in a
-worker thread (the event loop keeps accepting requests meanwhile) and hands
-each request its slice back, in order.
+request puts its input on an asyncio queue; one task takes what is waiting
+(up to ``max_rows`` rows, waiting at most ``max_wait_s`` for more), scores
+it in a worker thread (the event loop keeps accepting requests meanwhile) and
+hands each request its own outcome, in order.
 """
 import asyncio
 
-import numpy as np
-
 
 class MicroBatcher:
-    """``await submit(features)`` -> that request's probabilities.
+    """``await submit(rows)`` -> that request's probabilities.
 
-    predict: int64 (n, num_fields) -> float32 (n,); runs in ``executor``.
-    ``join``: the requests' inputs -> one batch input (default
-    ``np.concatenate``; the server passes raw rows, joined as one list, so that
-    ``predict`` encodes them once per batch, off the event loop).
+    ``score``: a list of requests' inputs (each a sized sequence of rows) ->
+    a list, one outcome per request: its float (n,) probabilities, or the
+    exception that request alone gets (a bad value in one request must not
+    fail its neighbours). It runs in ``executor``; if it raises, every request
+    of the batch gets that error (the engine failed, not a request).
     A request larger than ``max_rows`` is scored alone, never split.
     """
 
-    def __init__(self, predict, executor, max_rows=2048, max_wait_s=0.002, join=np.concatenate):
-        self.predict, self.executor, self.join = predict, executor, join
+    def __init__(self, score, executor, max_rows=2048, max_wait_s=0.002):
+        self.score, self.executor = score, executor
         self.max_rows, self.max_wait_s = int(max_rows), float(max_wait_s)
         self.queue = asyncio.Queue()
         self.batches = self.rows = 0  # what /metadata reports
@@ -38,12 +37,11 @@ class MicroBatcher:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    async def submit(self, features):
-        """features: one request's n rows (int32 (n, num_fields) feature indices,
-        or whatever ``join`` and ``predict`` take) -> float32 (n,) its click
-        probabilities, once its batch has run."""
+    async def submit(self, rows):
+        """rows: one request's n rows (whatever ``score`` takes) -> float (n,)
+        its click probabilities once its batch has run, or that request's error."""
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put((features, future))
+        await self.queue.put((rows, future))
         return await future
 
     async def _collect(self, carried):
@@ -73,21 +71,20 @@ class MicroBatcher:
         loop, carried = asyncio.get_running_loop(), None
         while True:
             batch, carried = await self._collect(carried)
-            live = [(f, fut) for f, fut in batch if not fut.done()]  # a client may have gone
+            live = [(rows, fut) for rows, fut in batch if not fut.done()]  # a client may have gone
             if not live:
                 continue
             try:
-                features = self.join([f for f, _ in live]) if len(live) > 1 else live[0][0]
-                probs = await loop.run_in_executor(self.executor, self.predict, features)
+                outcomes = await loop.run_in_executor(self.executor, self.score, [r for r, _ in live])
             except Exception as err:  # noqa: BLE001 - every waiting request gets the error
-                for _, fut in live:
-                    if not fut.done():
-                        fut.set_exception(err)
-                continue
-            self.batches += 1
-            self.rows += len(features)
-            start = 0
-            for f, fut in live:
-                if not fut.done():
-                    fut.set_result(probs[start:start + len(f)])
-                start += len(f)
+                outcomes = [err] * len(live)
+            else:
+                self.batches += 1
+                self.rows += sum(len(o) for o in outcomes if not isinstance(o, BaseException))
+            for (_, fut), outcome in zip(live, outcomes):
+                if fut.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    fut.set_exception(outcome)
+                else:
+                    fut.set_result(outcome)

@@ -8,6 +8,8 @@ Two bodies are accepted:
 """
 import json
 
+MAX_ERROR_VALUE_CHARS = 40  # a value quoted in an error message is cut to this many characters
+
 
 class RequestError(Exception):
     """A client error: HTTP ``status`` and a message that says what was expected."""
@@ -48,11 +50,39 @@ def decode_text(body):
         raise RequestError(400, f"body is not UTF-8 (byte {err.start})") from None
 
 
+class JsonNumber:
+    """A JSON number, kept as its text: the rows hold strings only, so a number is
+    refused by type, never converted (a 5,000-digit integer would raise in ``int``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def refuse_constant(name):
+    """json's hook for NaN, Infinity and -Infinity, which JSON does not have."""
+    raise RequestError(400, f"bad JSON: {name} is not a JSON value")
+
+
+JSON_TYPE_NAMES = {JsonNumber: "number", bool: "boolean", type(None): "null", dict: "object",
+                   list: "list", str: "string"}
+
+
+def describe(value):
+    """'number 12', 'null None', 'object {...}': a parsed JSON value for an error message."""
+    return f"{JSON_TYPE_NAMES.get(type(value), type(value).__name__)} {value!r:.{MAX_ERROR_VALUE_CHARS}}"
+
+
 def parse_json_rows(body, num_fields):
     """body: bytes of ``{"rows": [[v_1, ..., v_num_fields], ...]}`` -> list of
     rows, each a list of ``num_fields`` str raw values; RequestError (4xx) otherwise."""
     try:
-        data = json.loads(decode_text(body))
+        data = json.loads(decode_text(body), parse_int=JsonNumber, parse_float=JsonNumber,
+                          parse_constant=refuse_constant)
     except json.JSONDecodeError as err:
         raise RequestError(400, f"bad JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
     except RecursionError:
@@ -61,17 +91,16 @@ def parse_json_rows(body, num_fields):
         raise RequestError(422, 'expected a JSON object {"rows": [[v_1, ..., v_%d], ...]}' % num_fields)
     rows = data["rows"]
     if not isinstance(rows, list):
-        raise RequestError(422, f'"rows" must be a list of rows, got {type(rows).__name__}')
+        raise RequestError(422, f'"rows" must be a list of rows, got {describe(rows)}')
     for i, row in enumerate(rows):
         if not isinstance(row, list):
-            raise RequestError(422, f"row {i}: expected a list of {num_fields} strings, "
-                                    f"got {type(row).__name__}")
+            raise RequestError(422, f"row {i}: expected a list of {num_fields} strings, got {describe(row)}")
         if len(row) != num_fields:
             raise RequestError(422, f"row {i}: {len(row)} fields; expected {num_fields}")
         for j, value in enumerate(row):
             if not isinstance(value, str):
                 raise RequestError(422, f"row {i} field {j + 1}: expected a string (the raw "
-                                        f"value), got {type(value).__name__} {value!r:.40}")
+                                        f"value), got {describe(value)}")
     return rows
 
 

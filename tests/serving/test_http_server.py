@@ -23,41 +23,9 @@ from mxnet import np  # noqa: E402
 from deepfm_gluon.data.reader import read_ctr_columns, read_text_lines  # noqa: E402
 from deepfm_gluon.serving.http_server import bind_socket  # noqa: E402
 
+from .serve_process import Server  # noqa: E402
+
 ATOL = 1e-5
-START_TIMEOUT_S = 120
-
-
-class Server:
-    """`python -m deepfm_gluon serve ... --port 0`; the port is read from its first line."""
-
-    def __init__(self, model_dir, *flags):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deepfm_gluon", "serve", "--model-dir", model_dir,
-             "--port", "0", *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        ready = threading.Event()
-
-        def read_stdout():
-            for line in self.proc.stdout:
-                self.lines.append(line)
-                if " on http://" in line:
-                    ready.set()
-            ready.set()
-        threading.Thread(target=read_stdout, daemon=True).start()
-        if not ready.wait(START_TIMEOUT_S) or self.proc.poll() is not None:
-            self.proc.kill()
-            raise AssertionError(f"server did not start: {self.lines} {self.proc.stderr.read()}")
-        self.url = self.lines[-1].split(" on ")[1].split()[0]
-        self.port = int(self.url.rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=60)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +158,7 @@ def test_sigterm_answers_the_request_in_flight_then_exits_0(trained_models, test
     time.sleep(0.5)  # let the request arrive; it is still waiting in the batch
     rc = srv.stop()
     thread.join(60)
-    assert rc == 0, srv.proc.stderr.read()
+    assert rc == 0, srv.log()
     assert answer["r"].status_code == 200
     expected = net(np.array(small_split.test.features[:2], dtype="int32")).asnumpy().ravel()
     onp.testing.assert_allclose(answer["r"].json()["probabilities"], expected, rtol=0, atol=ATOL)
