@@ -30,12 +30,17 @@ def sha1_of(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+class DownloadUnavailable(DeepFMError):
+    """The server did not answer (offline, DNS, refused): nothing was checked,
+    so a caller may fall back to other data, unlike a failed sha1 check."""
+
+
 def _fetch(url, dest):
     try:
         with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
             shutil.copyfileobj(response, out)
     except (urllib.error.URLError, OSError) as err:
-        raise DeepFMError(f"could not download {url}: {err}") from None
+        raise DownloadUnavailable(f"could not download {url}: {err}") from None
 
 
 def download_ctr(data_dir=None, url=CTR_URL, sha1=CTR_SHA1):

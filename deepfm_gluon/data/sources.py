@@ -12,7 +12,7 @@ from typing import Optional
 
 from ..errors import DeepFMError
 from .ctr_dataset import CTRDataset
-from .download import default_data_dir, download_ctr
+from .download import CTR_SHA1, CTR_URL, default_data_dir, download_ctr
 from .protocol import CTRData
 from .synthetic import SyntheticSpec, generate_synthetic
 
@@ -70,16 +70,22 @@ def resolve_data_dir(spec, data_dir=None, synthetic=None):
         synthetic = synthetic or SyntheticSpec()
         return generate_synthetic(os.path.join(data_dir, synthetic.key()), synthetic)
     if spec == "ctr":
-        local = os.path.join(data_dir, "ctr")
-        if os.path.exists(os.path.join(local, "train.csv")):
-            return local
-        return download_ctr(data_dir)
+        return resolve_ctr_dir(data_dir)
     if not os.path.isdir(spec):
         raise DeepFMError(f"--data {spec}: not 'synthetic', 'ctr' or a directory")
     for name in ("train.csv", "test.csv"):
         if not os.path.exists(os.path.join(spec, name)):
             raise DeepFMError(f"--data {spec}: has no {name}; expected train.csv and test.csv")
     return spec
+
+
+def resolve_ctr_dir(data_dir, url=CTR_URL, sha1=CTR_SHA1):
+    """The book's data folder in ``data_dir``: extracted earlier, or downloaded
+    from ``url`` and checked against ``sha1`` (DownloadUnavailable offline)."""
+    local = os.path.join(data_dir, "ctr")
+    if os.path.exists(os.path.join(local, "train.csv")):
+        return local
+    return download_ctr(data_dir, url=url, sha1=sha1)
 
 
 def load_split(spec="synthetic", data_dir=None, strict=False, synthetic=None, num_feat=34,
