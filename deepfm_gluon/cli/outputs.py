@@ -51,6 +51,25 @@ def check_output(path, flag="--output", inputs=(), folders=(), force=False):
         raise DeepFMError(f"{flag} {path}: exists; pass --force to replace it")
 
 
+def check_not_device(path, flag="--out"):
+    """Refuse, in one line, an empty path and an existing device, FIFO or socket."""
+    if not path:
+        raise DeepFMError(f"{flag} '': an empty path; name a file")
+    if os.path.exists(path) and is_stream(path):
+        raise DeepFMError(f"{flag} {path}: not a regular file (a device, FIFO or socket); name a file")
+
+
+def check_new_file(path, flag="--out", folders=(), force=False):
+    """``check_output`` for a result that must be a regular file (an export),
+    never a stream: also refuse an empty path, a device, FIFO or socket
+    (``/dev/null``) and a missing parent folder, each in one line."""
+    check_not_device(path, flag)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise DeepFMError(f"{flag} {path}: the folder {parent} does not exist; create it first")
+    check_output(path, flag, folders=folders, force=force)
+
+
 def write_output(path, text):
     """Write ``text``: to stdout for ``-``, in place for a stream, else atomically
     to the symlink-resolved path (the link itself is kept)."""

@@ -287,7 +287,9 @@ def add_export(subparsers):
                         "PATH-symbol.json and PATH-0000.params for SymbolBlock.imports")
     p.add_argument("--out", required=True,
                    help="onnx: the .onnx file; mxnet: the path prefix; an existing directory "
-                        "gets model.* inside. The encoder goes beside it as *.encoder.json")
+                        "gets model.* inside. The encoder goes beside it as *.encoder.json; "
+                        "the folder must exist")
+    p.add_argument("--force", action="store_true", help="replace existing export files")
     p.set_defaults(handler="export_cmd:run")
 
 

@@ -10,7 +10,7 @@ from ..version import __version__
 from ..atomic import atomic_write
 from ..errors import DeepFMError
 from .encoder_json import export_encoder, model_encoder
-from .export_mxnet import export_mxnet
+from .export_mxnet import export_mxnet, mxnet_export_paths
 from .export_onnx import net_to_onnx
 from .model_dir import load_model_dir
 
@@ -25,6 +25,13 @@ def export_paths(fmt, out):
         stem = out[:-len(".onnx")] if out.endswith(".onnx") else out
         return stem + ".onnx", stem + ".encoder.json"
     return out, out + ".encoder.json"
+
+
+def export_files(fmt, out):
+    """Every file ``export_model_dir(..., fmt, out)`` writes, model first, encoder last."""
+    model_path, encoder_path = export_paths(fmt, out)
+    models = [model_path] if fmt == "onnx" else list(mxnet_export_paths(model_path))
+    return models + [encoder_path]
 
 
 def export_model_dir(model_dir, fmt, out):

@@ -183,7 +183,7 @@ def test_criteo_trained_nets_export_through_the_cli(kind, hash_buckets, source, 
     # Dense biases start at zero: a moved bias proves optimizer steps ran
     assert float(abs(net.linear_layer.bias.data().asnumpy()).max()) > 0
 
-    onnx_path, prefix = str(tmp_path / "m.onnx"), str(tmp_path / "m")
+    onnx_path, prefix = str(tmp_path / "m.onnx"), str(tmp_path / "mx")  # two encoder files
     assert main(["export", "--model-dir", model_dir, "--format", "onnx", "--out", onnx_path]) == 0
     assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
     encoder = load_encoder(str(tmp_path / "m.encoder.json"))
