@@ -56,21 +56,28 @@ def ours_e2e(train_path, test_path, epochs, batch_size, seed=0):
             "loop_examples_per_sec": examples / sum(r["train_seconds"] for r in history.epochs)}
 
 
-def ours_loop(npz_path, epochs, batch_size, seed=0, devices="cpu"):
+def ours_loop(npz_path, epochs, batch_size, seed=0, devices="cpu", model="deepfm", model_config=None,
+              lr=None):
     """The package's training loop alone on pre-encoded arrays, timed like
-    the PyTorch peer's loop (all epochs, no evaluation)."""
+    the PyTorch peer's loop (all epochs, no evaluation). ``model``: any
+    registered name, built with its defaults updated by ``model_config``;
+    ``lr``: None is the model's default. The embedding tables' updates are
+    what ``train`` would choose: row-sparse above ``AUTO_SPARSE_ROWS`` rows."""
     # start-up: imported where used, so each timed process loads only what it measures
     import mxnet as mx
     from ..data.batches import BatchIterator
     from ..models import build_model
-    from ..training.config import TrainConfig
+    from ..training.config import AUTO_SPARSE_ROWS, TrainConfig
     from ..training.loop import Fitter
+    from ..training.sparse import SparseFitter
     _set_np()
     X, y = _load_npz(npz_path)
     field_dims = _field_dims_from_npz(npz_path)
-    net = build_model("deepfm", field_dims)
-    fitter = Fitter(net, "deepfm", TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed,
-                                               progress=False, devices=devices))
+    net = build_model(model, field_dims, **(model_config or {}))
+    sparse = int(np.sum(field_dims)) > AUTO_SPARSE_ROWS
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, lr=lr, progress=False,
+                         devices=devices, sparse=sparse)
+    fitter = (SparseFitter if sparse else Fitter)(net, model, config)
     fitter.initialize()
     batches = BatchIterator(X, y, batch_size, shuffle=True, last_batch="rollover", seed=seed)
     start = time.perf_counter()
@@ -79,7 +86,7 @@ def ours_loop(npz_path, epochs, batch_size, seed=0, devices="cpu"):
         seen += fitter.train_epoch(batches, epoch)[1]
     mx.npx.waitall()
     seconds = time.perf_counter() - start
-    return {"examples_per_sec": seen / seconds, "seconds": seconds, "examples": seen}
+    return {"examples_per_sec": seen / seconds, "seconds": seconds, "examples": seen, "sparse": sparse}
 
 
 def _field_dims_from_npz(path):

@@ -15,7 +15,24 @@ def config_from_args(args):
     return BenchConfig.quick(**given) if args.quick else BenchConfig(**given)
 
 
+def run_zoo_bench(args):
+    """`bench --zoo`: every model against its pytorch-fm twin (bench/zoo.py)."""
+    # start-up: the zoo bench loads the model registry (MXNet) only when asked for
+    from ..bench.zoo import ZooConfig, format_zoo_report, run_zoo
+    models = tuple(m.strip() for m in (args.models or "").split(",") if m.strip())
+    zoo = ZooConfig(peer_python=args.peer_python, twin_script=args.twin_script, models=models,
+                    bars_batches=args.bars_batches, data_dir=args.data_dir,
+                    **({"threads": args.threads} if args.threads else {}))
+    report = run_zoo(zoo, log=(lambda msg: None) if args.json else print)
+    if args.out:
+        atomic_write_json(args.out, report)
+    print(json.dumps(report, indent=1) if args.json else "\n" + format_zoo_report(report))
+    return 0
+
+
 def run(args):
+    if args.zoo:
+        return run_zoo_bench(args)
     config = config_from_args(args)
     report = run_suite(config, log=(lambda msg: None) if args.json else print)
     if args.out:

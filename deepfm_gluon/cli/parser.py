@@ -275,6 +275,15 @@ def add_bench(subparsers):
     p.add_argument("--ablations", action="store_true",
                    help="also measure thread settings and prediction batch sizes")
     p.add_argument("--data-dir", default=None, help="cache folder for the generated data")
+    p.add_argument("--zoo", action="store_true",
+                   help="instead: every model against its pytorch-fm twin at book and BARS size "
+                        "(needs --peer-python; benchmarks/setup_peers.sh makes that venv)")
+    p.add_argument("--peer-python", default=None, help="a Python with torch and torchfm (for --zoo)")
+    p.add_argument("--twin-script", default=os.path.join("benchmarks", "peers", "torchfm_twin.py"),
+                   help="the pytorch-fm runner (default benchmarks/peers/torchfm_twin.py)")
+    p.add_argument("--models", default=None, help="--zoo: comma-separated model names (default: all)")
+    p.add_argument("--bars-batches", type=positive_int, default=8,
+                   help="--zoo: batches of 4096 timed at BARS size (default 8)")
     p.set_defaults(handler="bench_cmd:run")
 
 
