@@ -43,10 +43,11 @@ from ..atomic import atomic_write_json
 from ..errors import DeepFMError
 from ..models import LogitView
 from ..training.checkpoint import read_latest
-from ..training.sparse import TABLES, compact_twin, table_optimizer
+from ..training.optimizers import make_optimizer, make_table_optimizer, make_trainer
+from ..training.sparse import TABLES, compact_twin
 from .ps_optimizer import RoutedOptimizer
 from .sharding import per_worker_batch
-from .worker import METRICS_KEY, DistributedFitter, _GlobalBatchTrainer
+from .worker import METRICS_KEY, DistributedFitter
 
 TABLE_KEY_BASE = 1 << 20   # beyond the Trainer's indices 0..P-1, below METRICS_KEY (1 << 24)
 PULL_CHUNK = 1 << 20       # rows per pull when rank 0 gathers a whole table
@@ -99,7 +100,7 @@ class DistributedSparseFitter(DistributedFitter):
             self.ps_tables.append((key, big, getattr(self.twin, name).weight))
         mx.nd.waitall()
         lr, name = self.learning_rate, self.config.optimizer
-        table_opt = table_optimizer(name, lr, 1.0 / (self.config.batch_size if self.sync else self.per_worker))
+        table_opt = make_table_optimizer(name, lr, 1.0 / (self.config.batch_size if self.sync else self.per_worker))
         keys = [key for key, _, _ in self.ps_tables]
         dense = {k: p for k, p in self.twin.collect_params().items()
                  if not any(p is small for _, _, small in self.ps_tables)}
@@ -108,12 +109,11 @@ class DistributedSparseFitter(DistributedFitter):
             if rank == 0:
                 kv.set_optimizer(RoutedOptimizer(table_opt, None, keys))
             gluon_compat.kvstore_barrier(kv)
-            trainer = _GlobalBatchTrainer(dense, name, {"learning_rate": lr}, kvstore=kv,
-                                          update_on_kvstore=False, batch_scale=scale)
+            trainer = make_trainer(dense, self.config, lr, kvstore=kv, batch_scale=scale)
         else:  # dist_async: Gluon sends the Trainer's optimizer itself, so it is the routed one
-            routed = RoutedOptimizer(table_opt, mx.optimizer.create(name, learning_rate=lr), keys)
-            trainer = _GlobalBatchTrainer(dense, routed, kvstore=kv, update_on_kvstore=True,
-                                          batch_scale=scale)
+            routed = RoutedOptimizer(table_opt, make_optimizer(name, lr), keys)
+            trainer = make_trainer(dense, self.config, lr, kvstore=kv, update_on_kvstore=True,
+                                   batch_scale=scale, optimizer=routed)
         gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (self.per_worker * scale))
         if self.sync:
             kv.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
@@ -127,6 +127,10 @@ class DistributedSparseFitter(DistributedFitter):
         self.trainer = trainer
         self.seed_offset = 1000003 * rank
         self.distinct_rows = []  # per step: the rows pulled and pushed (bytes = rows * (width * 4 + 8))
+
+    def trained_blocks(self):
+        """The twin (its dense blocks are the model's) and the model."""
+        return (self.twin, self.net)
 
     def step(self, X, y):
         """One step on this worker's numpy batch; returns [(loss, logits, labels)]."""

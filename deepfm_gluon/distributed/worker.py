@@ -22,7 +22,6 @@ import traceback
 
 import mxnet as mx
 import numpy as np
-from mxnet import gluon
 
 from .. import gluon_compat
 from ..data.batches import BatchIterator
@@ -30,6 +29,7 @@ from ..errors import DeepFMError
 from ..training.config import KVSTORES, is_dist_kvstore
 from ..training.driver import train_epochs
 from ..training.loop import Fitter
+from ..training.optimizers import make_trainer
 from .sharding import per_worker_batch, shard_dataset
 
 DIST_KVSTORES = tuple(k for k in KVSTORES if is_dist_kvstore(k))
@@ -86,18 +86,6 @@ def exit_on_error():
         os._exit(code)
 
 
-class _GlobalBatchTrainer(gluon.Trainer):
-    """A Trainer whose ``step(b)`` normalizes by ``b * scale``: on dist_sync the
-    pulled gradient is the sum over all workers' batches."""
-
-    def __init__(self, *args, batch_scale=1, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.batch_scale = batch_scale
-
-    def step(self, batch_size, ignore_stale_grad=False):
-        super().step(batch_size * self.batch_scale, ignore_stale_grad)
-
-
 class DistributedFitter(Fitter):
     """A Fitter for one worker of a dist kvstore job (see the module doc).
 
@@ -116,10 +104,8 @@ class DistributedFitter(Fitter):
         self.init_net(self.contexts)
         # Same optimizer and rate as the base Fitter; only kvstore use differs.
         scale = self.num_workers if self.sync else 1
-        trainer = _GlobalBatchTrainer(
-            self.net.collect_params(), self.config.optimizer,
-            {"learning_rate": self.learning_rate}, kvstore=self.kvstore,
-            update_on_kvstore=not self.sync, batch_scale=scale)
+        trainer = make_trainer(self.net.collect_params(), self.config, self.learning_rate,
+                               kvstore=self.kvstore, update_on_kvstore=not self.sync, batch_scale=scale)
         # Gluon sets up the kvstore inside the first step(), after that step's
         # backward, so the pull of rank 0's initial weights can run after the
         # first gradient push to the same key and return a gradient sum as the

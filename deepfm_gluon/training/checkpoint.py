@@ -67,9 +67,8 @@ def trainer_param_names(fitter):
     which depend on how many blocks the process built before, so states are
     matched by these names on resume."""
     names = {}
-    for block in (getattr(fitter, "twin", None), fitter.net):  # a sparse run trains its twin's dense blocks
-        if block is not None:
-            names.update({id(p): k for k, p in gluon_compat.params_by_structural_name(block).items()})
+    for block in fitter.trained_blocks():  # a sparse run trains its twin's dense blocks
+        names.update({id(p): k for k, p in gluon_compat.params_by_structural_name(block).items()})
     found = [names.get(id(p)) for p in gluon_compat.trainer_params(fitter.trainer)]
     if None in found or len(set(found)) != len(found):  # not one name each: match by index
         return None
@@ -149,7 +148,7 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
         os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700: keep normal permissions
         gluon_compat.save_parameters_without_copies(fitter.net, os.path.join(staging, "model.params"))
         arrays, optimizer_meta = _updater_payload(fitter)
-        optimizer_meta["tables"] = _tables_payload(getattr(fitter, "tables", None), arrays)
+        optimizer_meta["tables"] = _tables_payload(fitter.table_states(), arrays)
         mx.nd.save(os.path.join(staging, "optimizer.states"), arrays)
         state = {"format_version": FORMAT_VERSION, "epoch": epoch, "kind": fitter.kind,
                  "history": fitter.history.to_dict(), "batches": batches.state(),
@@ -300,7 +299,7 @@ def restore_rest(path, state, fitter, batches):
         states = os.path.join(path, "optimizer.states")
         arrays = gluon_compat.open_arrays_file(states) or mx.nd.load(states)  # one array at a time
         try:
-            _restore_tables(getattr(fitter, "tables", None), arrays, state["optimizer"].get("tables"), path)
+            _restore_tables(fitter.table_states(), arrays, state["optimizer"].get("tables"), path)
             _restore_updaters(fitter, arrays, state["optimizer"])
         finally:
             if isinstance(arrays, gluon_compat.ArraysFile):

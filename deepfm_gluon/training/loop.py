@@ -31,6 +31,7 @@ from .config import is_dist_kvstore
 from .contexts import parse_contexts
 from .history import History
 from .tables import all_finite, init_parameters
+from .optimizers import make_trainer
 from .metrics import d2l_accuracy, format_scores, prefixed, score, sigmoid, unprefixed
 from .regularization import add_embedding_l2_dense, dense_l2_options
 
@@ -133,9 +134,22 @@ class Fitter:
         self.init_net(self.contexts)
         # Local updates keep optimizer states in this process, where checkpoints can reach them.
         decay = dense_l2_options(self.net, get_spec(self.kind).tables, self.config.dense_l2)
-        self.trainer = gluon.Trainer(self.net.collect_params(), self.config.optimizer,
-                                     {"learning_rate": self.learning_rate, **decay}, kvstore=self.kvstore,
-                                     update_on_kvstore=False)
+        self.trainer = make_trainer(self.net.collect_params(), self.config, self.learning_rate,
+                                    kvstore=self.kvstore, **decay)
+
+    # --- what checkpoints read and restore (training/checkpoint.py), every fitter alike ---
+
+    def trained_blocks(self):
+        """The Blocks whose parameters the Trainer steps: checkpoints name the
+        Trainer's states by these Blocks' structural names."""
+        return (self.net,)
+
+    def table_states(self):
+        """The embedding tables' own optimizer in this process, or None when the
+        Trainer updates every parameter. When not None: ``.opt`` (an mx
+        Optimizer, its update counts) and ``.states`` (one state per table,
+        NDArrays written in place on restore; see training/sparse.py SparseTables)."""
+        return None
 
     def make_batches(self, train):
         """The shuffled, rollover batch order over ``train`` (.features int

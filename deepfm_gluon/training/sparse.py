@@ -38,13 +38,14 @@ Trainer's kvstore as in ``Fitter``. Same semantics as one device.
 """
 import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon
+from mxnet import autograd
 
 from .. import gluon_compat
 from ..errors import DeepFMError
 from ..models import LogitView
 from .config import RunSpec, is_dist_kvstore
 from .loop import Fitter, _load
+from .optimizers import make_table_optimizer, make_trainer
 from .regularization import add_embedding_l2_compact
 
 TABLES = ("embedding", "fc")
@@ -64,20 +65,13 @@ def compact_twin(net, rows):
     return twin
 
 
-def table_optimizer(name, lr, rescale_grad):
-    """The tables' optimizer for row_sparse gradients: lazy for SGD and Adam
-    (AdaGrad and FTRL update only the given rows anyway, and take no flag)."""
-    lazy = {"lazy_update": True} if name in ("sgd", "adam") else {}
-    return mx.optimizer.create(name, learning_rate=lr, rescale_grad=rescale_grad, **lazy)
-
-
 class SparseTables:
     """The big tables' lazy optimizer: one MXNet optimizer object per table,
     fed row_sparse gradients."""
 
     def __init__(self, net, optimizer, lr, batch_size, ctx):
         self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in TABLES]
-        self.opt = table_optimizer(optimizer, lr, 1.0 / batch_size)
+        self.opt = make_table_optimizer(optimizer, lr, 1.0 / batch_size)
         self.states = [self.opt.create_state(i, w) for i, w in enumerate(self.weights)]
 
     def update(self, grads, rows):
@@ -114,12 +108,18 @@ class SparseFitter(Fitter):
                  if not any(p is getattr(self.twin, t).weight for t in TABLES)}
         # one device needs no kvstore; several reduce the dense gradients through it
         decay = {"wd": self.config.dense_l2} if self.config.dense_l2 else {}  # the tables are not in ``dense``
-        self.trainer = gluon.Trainer(dense, self.config.optimizer, {"learning_rate": lr, **decay},
-                                     kvstore=None if len(self.contexts) == 1 else self.kvstore,
-                                     update_on_kvstore=False)
+        self.trainer = make_trainer(dense, self.config, lr,
+                                    kvstore=None if len(self.contexts) == 1 else self.kvstore, **decay)
         self.tables = SparseTables(self.net, self.config.optimizer, lr, self.config.batch_size, home)
         self.big = [getattr(self.net, t).weight.data(home) for t in TABLES]
         self.small = [getattr(self.twin, t).weight for t in TABLES]
+
+    def trained_blocks(self):
+        """The twin (its dense blocks are the model's) and the model."""
+        return (self.twin, self.net)
+
+    def table_states(self):
+        return self.tables
 
     def step(self, X, y):
         """One compact step on a numpy batch, split over the devices; returns

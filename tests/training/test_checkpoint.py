@@ -172,7 +172,8 @@ def test_trainer_param_names_need_one_name_each():
     mx.npx.set_np()
     net = build_model("fm", [3, 4])
     net.initialize()
-    fitter = types.SimpleNamespace(net=net, trainer=mx.gluon.Trainer(net.collect_params(), "sgd"))
+    fitter = types.SimpleNamespace(net=net, trained_blocks=lambda: (net,),
+                                   trainer=mx.gluon.Trainer(net.collect_params(), "sgd"))
     assert sorted(trainer_param_names(fitter)) == sorted(gluon_compat.params_by_structural_name(net))
     stray = mx.gluon.Parameter("stray", shape=(2,))
     stray.initialize()
