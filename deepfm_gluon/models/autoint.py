@@ -126,7 +126,7 @@ MODEL = ModelSpec(
                 "with residual connections, then a linear output (with mlp_dims: AutoInt+)",
     hyperparameters=(zoo_spec.NUM_FACTORS, dataclasses.replace(zoo_spec.MLP_DIMS, default=[]),
                      zoo_spec.DROP_RATE, NUM_ATTENTION_LAYERS, NUM_HEADS, ATTENTION_DIM),
-    lr=0.01, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
+    lr=1e-3, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "num_attention_layers": IntRange(1, 4), "num_heads": Choice((1, 2, 4)),
                   "attention_dim": Choice((8, 16, 32))})

@@ -73,6 +73,6 @@ MODEL = ModelSpec(
                 "MLP (parallel), over the flattened embeddings",
     hyperparameters=(zoo_spec.NUM_FACTORS, dataclasses.replace(zoo_spec.MLP_DIMS, min_len=1),
                      zoo_spec.DROP_RATE, NUM_CROSS_LAYERS),
-    lr=0.01, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
+    lr=1e-3, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "num_cross_layers": IntRange(1, 6)})

@@ -33,6 +33,6 @@ MODEL = ModelSpec(
     name="lr", block=LR,
     description="Logistic regression (one weight per feature value): the linear part of FM alone, "
                 "the first baseline of CTR comparisons (e.g. Rendle, ICDM 2010, eq. 1 without pairs)",
-    hyperparameters=(), lr=0.01, tables=("fc",), output_bias="linear_layer.bias", onnx=onnx_logit,
+    hyperparameters=(), lr=0.03, tables=("fc",), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={"lr": FloatRange(1e-4, 1e-1, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096))})

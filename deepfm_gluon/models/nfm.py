@@ -42,6 +42,6 @@ MODEL = ModelSpec(
     name="nfm", block=NFM,
     description="NFM (He & Chua, SIGIR 2017): bi-interaction pooling of FM's pairwise products, "
                 "then an MLP, plus the linear part",
-    hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=0.01,
+    hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=1e-3,
     tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE})

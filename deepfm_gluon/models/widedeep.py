@@ -44,6 +44,6 @@ MODEL = ModelSpec(
     name="widedeep", block=WideDeep,
     description="Wide & Deep (Cheng et al., DLRS 2016): a linear model over the one-hot features plus "
                 "an MLP over their embeddings",
-    hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=0.01,
+    hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE), lr=1e-3,
     tables=("embedding", "fc"), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE})

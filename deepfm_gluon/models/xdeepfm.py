@@ -118,6 +118,6 @@ MODEL = ModelSpec(
     description="xDeepFM (Lian et al., KDD 2018): a compressed interaction network (CIN), an MLP and "
                 "a linear part over one embedding",
     hyperparameters=(zoo_spec.NUM_FACTORS, zoo_spec.MLP_DIMS, zoo_spec.DROP_RATE, CIN_LAYER_SIZES),
-    lr=0.01, tables=("embedding", "fc"), output_bias="linear_layer.bias", onnx=onnx_logit,
+    lr=1e-3, tables=("embedding", "fc"), output_bias="linear_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "cin_layer_sizes": LayerSizes(widths=(8, 16, 32, 64), depths=(1, 2, 3))})
