@@ -42,6 +42,8 @@ class ZooConfig:
     peer_python: Optional[str] = None
     twin_script: Optional[str] = None
     models: tuple = ()
+    fuxictr_zoo: Optional[str] = None  # a reczoo/FuxiCTR checkout's model_zoo: adds its DeepFM at BARS size
+    fuxictr_script: Optional[str] = None
     sizes: tuple = ("book", "bars")
     book_epochs: int = 1
     bars_batches: int = 8
@@ -83,11 +85,23 @@ def twin_rate(zoo, npz, name, config, batch_size, lr, epochs, env):
     cmd = [zoo.peer_python, zoo.twin_script, "--npz", npz, "--model", name, "--config", json.dumps(config),
            "--epochs", str(epochs), "--batch-size", str(batch_size), "--lr", str(lr),
            "--threads", str(zoo.threads)]
+    return peer_rate(cmd, name, zoo, env)
+
+
+def fuxictr_rate(zoo, npz, env):
+    """FuxiCTR's DeepFM at BARS size (benchmarks/peers/fuxictr_deepfm.py)."""
+    cmd = [zoo.peer_python, zoo.fuxictr_script, "--npz", npz, "--model-zoo", zoo.fuxictr_zoo,
+           "--threads", str(zoo.threads)]
+    return peer_rate(cmd, "FuxiCTR deepfm", zoo, env)
+
+
+def peer_rate(cmd, name, zoo, env):
+    """Run a peer process; its 'N examples/sec train' and its wall time."""
     start = time.perf_counter()
     stdout, _ = run_process(cmd, env, "", zoo.timeout_s)
     line = [ln for ln in stdout.splitlines() if TWIN_LINE in ln]
     if not line:
-        raise DeepFMError(f"bench: the {name} twin printed no rate: {stdout.strip()[-200:]!r}")
+        raise DeepFMError(f"bench: the {name} peer printed no rate: {stdout.strip()[-200:]!r}")
     return {"examples_per_sec": float(line[-1].split(": ", 1)[1].split()[0]),
             "process_seconds": time.perf_counter() - start}
 
@@ -117,6 +131,8 @@ def run_zoo(zoo, log=print):
                 sides = [("ours", lambda: run_worker("ours_loop", kw, env, zoo.timeout_s)),
                          ("torchfm", lambda: twin_rate(zoo, paths[size], name, config, batch, lr,
                                                        kw["epochs"], env))]
+                if zoo.fuxictr_zoo and size == "bars" and name == "deepfm":
+                    sides.append(("fuxictr", lambda: fuxictr_rate(zoo, paths[size], env)))
                 for side, job in (sides if rep % 2 == 0 else sides[::-1]):
                     result = job()
                     results.setdefault((name, size, side), []).append(result["examples_per_sec"])
@@ -127,8 +143,12 @@ def run_zoo(zoo, log=print):
         for name in names:
             ours = statistics.median(results[(name, size, "ours")])
             peer = statistics.median(results[(name, size, "torchfm")])
-            rows.append({"model": name, "size": size, "ours": ours, "torchfm": peer, "ratio": ours / peer,
-                         "meets_target": ours / peer >= TARGET_RATIO})
+            row = {"model": name, "size": size, "ours": ours, "torchfm": peer, "ratio": ours / peer,
+                   "meets_target": ours / peer >= TARGET_RATIO}
+            if (name, size, "fuxictr") in results:
+                row["fuxictr"] = statistics.median(results[(name, size, "fuxictr")])
+                row["ratio_fuxictr"] = ours / row["fuxictr"]
+            rows.append(row)
     machine = machine_info(suite)
     machine.update(load_average_start=load_start, load_average_end=list(os.getloadavg()))
     return {"config": dataclasses.asdict(zoo), "machine": machine, "rows": rows, "target_ratio": TARGET_RATIO}
@@ -141,6 +161,9 @@ def format_zoo_report(report):
     for r in report["rows"]:
         lines.append(f"| {r['model']} | {r['size']} | {r['ours']:,.0f} | {r['torchfm']:,.0f} | "
                      f"{r['ratio']:.2f}x | {'yes' if r['meets_target'] else 'no'} |")
+        if "fuxictr" in r:
+            lines.append(f"| {r['model']} | {r['size']} | {r['ours']:,.0f} | FuxiCTR: {r['fuxictr']:,.0f} | "
+                         f"{r['ratio_fuxictr']:.2f}x | {'yes' if r['ratio_fuxictr'] >= TARGET_RATIO else 'no'} |")
     m = report["machine"]
     lines.append("")
     lines.append(f"{m['date_utc']}, {m['cpu_model']}, {m['threads']} threads, load "

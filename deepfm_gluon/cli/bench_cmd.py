@@ -1,5 +1,6 @@
 """`deepfm-gluon bench`: the book's pipeline, ours and the PyTorch peer, one table."""
 import json
+import os
 
 from ..atomic import atomic_write_json
 from ..bench import BenchConfig, format_report, run_suite
@@ -21,7 +22,8 @@ def run_zoo_bench(args):
     from ..bench.zoo import ZooConfig, format_zoo_report, run_zoo
     models = tuple(m.strip() for m in (args.models or "").split(",") if m.strip())
     zoo = ZooConfig(peer_python=args.peer_python, twin_script=args.twin_script, models=models,
-                    bars_batches=args.bars_batches, data_dir=args.data_dir,
+                    bars_batches=args.bars_batches, data_dir=args.data_dir, fuxictr_zoo=args.fuxictr_zoo,
+                    fuxictr_script=os.path.join(os.path.dirname(args.twin_script), "fuxictr_deepfm.py"),
                     **({"threads": args.threads} if args.threads else {}))
     report = run_zoo(zoo, log=(lambda msg: None) if args.json else print)
     if args.out:

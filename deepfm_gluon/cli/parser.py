@@ -282,6 +282,8 @@ def add_bench(subparsers):
     p.add_argument("--twin-script", default=os.path.join("benchmarks", "peers", "torchfm_twin.py"),
                    help="the pytorch-fm runner (default benchmarks/peers/torchfm_twin.py)")
     p.add_argument("--models", default=None, help="--zoo: comma-separated model names (default: all)")
+    p.add_argument("--fuxictr-zoo", default=None,
+                   help="--zoo: a reczoo/FuxiCTR checkout's model_zoo folder: adds FuxiCTR's DeepFM at BARS size")
     p.add_argument("--bars-batches", type=positive_int, default=8,
                    help="--zoo: batches of 4096 timed at BARS size (default 8)")
     p.set_defaults(handler="bench_cmd:run")
