@@ -18,6 +18,8 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..errors import DeepFMError
+from . import fused_adam
+from .config import is_dist_kvstore
 
 OPTIMIZERS = ("adam", "sgd", "adagrad", "ftrl")   # --optimizer's choices; all servers may build
 LAZY_OPTIMIZERS = ("sgd", "adam")                 # take lazy_update (row-sparse rows only)
@@ -42,10 +44,15 @@ class GlobalBatchTrainer(gluon.Trainer):
         super().step(batch_size * self.batch_scale, ignore_stale_grad)
 
 
-def make_optimizer(name, learning_rate, **hyperparameters):
-    """The ``mx.optimizer.Optimizer`` called ``name`` (one of OPTIMIZERS)."""
+def make_optimizer(name, learning_rate, fused=False, **hyperparameters):
+    """The ``mx.optimizer.Optimizer`` called ``name`` (one of OPTIMIZERS).
+    ``fused``: Adam as ``fused_adam.FusedAdam`` (one multi-tensor operator per
+    step instead of one per parameter; the same update within 1e-6), for
+    Trainers that update in this process (a server gets plain Adam)."""
     if name not in OPTIMIZERS:
         raise DeepFMError(f"optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}")
+    if fused and name == "adam":
+        return fused_adam.FusedAdam(learning_rate=learning_rate, **hyperparameters)
     return mx.optimizer.create(name, learning_rate=learning_rate, **hyperparameters)
 
 
@@ -58,7 +65,8 @@ def make_trainer(params, config, learning_rate, kvstore=None, update_on_kvstore=
     GlobalBatchTrainer; ``hyperparameters``: more options for the optimizer
     (e.g. ``wd``; each Parameter's ``wd_mult``/``lr_mult`` apply as in Gluon)."""
     if optimizer is None:
-        optimizer = make_optimizer(config.optimizer, learning_rate, **hyperparameters)
+        local = not update_on_kvstore and not is_dist_kvstore(kvstore)
+        optimizer = make_optimizer(config.optimizer, learning_rate, fused=local, **hyperparameters)
     return GlobalBatchTrainer(params, optimizer, kvstore=kvstore, update_on_kvstore=update_on_kvstore,
                               batch_scale=batch_scale)
 
