@@ -173,15 +173,15 @@ def numpy_mode():
 
 
 class App:
-    """The ASGI application ``build_app`` makes: ``asgi`` (the outermost
-    layer), ``tally`` (requests in flight at shutdown), ``deadlines`` (bodies
-    being read); ``stop()`` is called as shutdown begins."""
+    """What ``build_app`` makes: ``asgi``, the application uvicorn runs (it
+    counts the requests in flight: ``asgi.summary()``), and ``stop()``, called
+    as shutdown begins (the count starts, bodies still arriving get a grace)."""
 
-    def __init__(self, asgi, tally, deadlines):
-        self.asgi, self.tally, self.deadlines = asgi, tally, deadlines
+    def __init__(self, tally, deadlines):
+        self.asgi, self.deadlines = tally, deadlines
 
     def stop(self):
-        self.tally.stop()
+        self.asgi.stop()
         self.deadlines.stop()
 
 
@@ -243,7 +243,7 @@ def build_app(predictor, encoder, config, on_ready=None):
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     tally = RequestTally(BearerAuth(app, config.token) if config.token else app)
-    return App(tally, tally, deadlines)
+    return App(tally, deadlines)
 
 
 def bind_socket(host, port):
@@ -305,5 +305,5 @@ def serve(model_dir, config, say=print):
     if not server.started:
         raise DeepFMError("the server did not start (see the log above)")
     why = signal.Signals(stops[0]).name if stops else "shutdown"
-    say(f"deepfm-gluon serve: stopped ({why}); {app.tally.summary()}", flush=True)
+    say(f"deepfm-gluon serve: stopped ({why}); {app.asgi.summary()}", flush=True)
     return 0
