@@ -4,7 +4,7 @@ import os
 from ..errors import DeepFMError
 from ..experiments.runner import run as run_spec
 from ..training.checkpoint import read_latest
-from ..training.config import RunSpec, is_dist_kvstore, resume_problem
+from ..training.config import RunSpec, resume_problem
 from ..training.metrics import format_scores, unprefixed
 from .config_args import apply_config_file, typed_flags
 from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
@@ -30,12 +30,12 @@ def model_overrides(args):
 
 
 def run_spec_from_args(args, note=print):
-    """The RunSpec the flags describe, validated. Distributed dense runs write
-    no checkpoints: unless resuming, they are left out, as `train` always did."""
+    """The RunSpec the flags describe, validated. dist_async jobs write no
+    checkpoints (the servers hold the optimizer states): unless resuming,
+    they are left out."""
     config = train_config(args)
     checkpoints = None if args.no_checkpoints else os.path.join(args.resume or args.out, "checkpoints")
-    if checkpoints and not args.resume and is_dist_kvstore(args.kvstore) and not (
-            config.sparse and args.kvstore == "dist_sync"):
+    if checkpoints and not args.resume and args.kvstore == "dist_async":
         checkpoints = None
     spec = RunSpec(model=args.model, config=config, data=args.data, hash_buckets=args.hash_buckets,
                    model_overrides=model_overrides(args), kvstore=args.kvstore,

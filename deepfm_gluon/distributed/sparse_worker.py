@@ -31,7 +31,6 @@ with the tables it just pulled, the dense Trainer's states, the history).
 A resumed job loads the model before the keys are initialised, so the
 servers start from the saved tables, then ``DFM LOAD`` puts the states back.
 """
-import json
 import os
 
 import mxnet as mx
@@ -39,7 +38,6 @@ import numpy as np
 from mxnet import autograd
 
 from .. import gluon_compat
-from ..atomic import atomic_write_json
 from ..errors import DeepFMError
 from ..models import LogitView
 from ..training.checkpoint import read_latest
@@ -47,7 +45,7 @@ from ..training.optimizers import make_optimizer, make_table_optimizer, make_tra
 from ..training.sparse import TABLES, compact_twin
 from .ps_optimizer import RoutedOptimizer
 from .sharding import per_worker_batch
-from .worker import METRICS_KEY, DistributedFitter
+from .worker import DistributedFitter
 
 TABLE_KEY_BASE = 1 << 20   # beyond the Trainer's indices 0..P-1, below METRICS_KEY (1 << 24)
 PULL_CHUNK = 1 << 20       # rows per pull when rank 0 gathers a whole table
@@ -57,17 +55,12 @@ def _servers_folder(checkpoint_dir, epoch):
     return os.path.join(checkpoint_dir, "servers", f"epoch-{epoch:04d}")
 
 
-def _rank_batches_file(checkpoint_dir, epoch, rank):
-    return os.path.join(checkpoint_dir, "ranks", f"epoch-{epoch:04d}-rank{rank}.json")
-
-
 class DistributedSparseFitter(DistributedFitter):
     """A worker of a parameter-server sparse job (see the module doc); one device per worker.
     ``checkpoint_dir``: checkpoints after every epoch (dist_sync); ``resume``: from its latest."""
 
     def __init__(self, net, kind, config, kv, rank, num_workers, checkpoint_dir=None, resume=False):
-        super().__init__(net, kind, config, kv, rank, num_workers)
-        self.checkpoint_dir, self.resume = checkpoint_dir, resume
+        super().__init__(net, kind, config, kv, rank, num_workers, checkpoint_dir, resume)
         self._resumed = None  # (epoch, checkpoint folder) when resuming
 
     def initialize(self):
@@ -115,8 +108,7 @@ class DistributedSparseFitter(DistributedFitter):
             trainer = make_trainer(dense, self.config, lr, kvstore=kv, update_on_kvstore=True,
                                    batch_scale=scale, optimizer=routed)
         gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (self.per_worker * scale))
-        if self.sync:
-            kv.init(METRICS_KEY, mx.nd.zeros((4,), dtype="float64"))
+        self.init_shared_keys()
         mx.nd.waitall()
         gluon_compat.kvstore_barrier(kv)
         if self._resumed is not None:
@@ -173,35 +165,20 @@ class DistributedSparseFitter(DistributedFitter):
             self.pull_tables()
         return result
 
-    def run_epoch(self, epoch, batches, test, log=None):
-        """Only rank 0 evaluates; the others' records carry no test numbers.
-        With checkpoints, every rank's batch order and the servers' states
-        are written before rank 0's checkpoint (which points at them)."""
-        if self._resumed is not None and self.rank != 0:  # the driver restored rank 0's order
-            with open(_rank_batches_file(self.checkpoint_dir, self._resumed[0], self.rank)) as f:
-                batches.set_state(json.load(f))
-        self._resumed = None
-        record = self._run_epoch(epoch, batches, test, log)
-        if self.checkpoint_dir is not None:
-            if not self.sync:
-                raise DeepFMError("checkpoints of sparse jobs need dist_sync (use --no-checkpoints)")
-            mine = _rank_batches_file(self.checkpoint_dir, epoch, self.rank)
-            os.makedirs(os.path.dirname(mine), exist_ok=True)
-            atomic_write_json(mine, batches.state())
-            gluon_compat.kvstore_barrier(self.kvstore)
-            if self.rank == 0:
-                gluon_compat.send_server_command(self.kvstore,
-                                                 "DFM SAVE " + _servers_folder(self.checkpoint_dir, epoch))
-            gluon_compat.kvstore_barrier(self.kvstore)
-        return record
-
-    def _run_epoch(self, epoch, batches, test, log):
+    def save_server_state(self, epoch):
+        """The servers write their tables' optimizer states (only they can reach them)."""
         if self.rank == 0:
-            return super().run_epoch(epoch, batches, test, log)
+            gluon_compat.send_server_command(self.kvstore,
+                                             "DFM SAVE " + _servers_folder(self.checkpoint_dir, epoch))
+        gluon_compat.kvstore_barrier(self.kvstore)
+
+    def train_and_score(self, epoch, batches, test, log=None):
+        """Only rank 0 evaluates; the others' records carry no test numbers."""
+        if self.rank == 0:
+            return super().train_and_score(epoch, batches, test, log)
         mx.random.seed(self.config.seed * 100003 + epoch + self.seed_offset)
         sums, seen = self.train_epoch(batches, epoch)
         record = {"epoch": epoch, "train_loss": sums["loss"] / max(seen, 1),
-                  "train_acc": sums["correct"] / max(seen, 1), "test_auc": None,
-                  "rank": self.rank, "workers": self.num_workers, "kvstore": self.kvstore.type}
+                  "train_acc": sums["correct"] / max(seen, 1), "test_auc": None}
         self.history.epochs.append(record)
         return record

@@ -54,7 +54,8 @@ def run(spec, split, log=print, run_args=None):
         start = time.perf_counter()
         if spec.distributed:
             history = train_worker(fitter, split.train, split.test, log=log,
-                                   checkpoint_dir=spec.checkpoint_dir, resume=spec.resume, run_args=run_args)
+                                   checkpoint_dir=spec.checkpoint_dir, resume=spec.resume, run_args=run_args,
+                                   validation=split.validation)
         else:
             history = train_epochs(fitter, split.train, split.test, log=log,
                                    checkpoint_dir=spec.checkpoint_dir, resume=spec.resume,
@@ -131,7 +132,8 @@ def choose_fitter(spec, net):
         if spec.config.sparse:
             return DistributedSparseFitter(net, spec.model, spec.config, kv, rank, num_workers,
                                            checkpoint_dir=spec.checkpoint_dir, resume=spec.resume)
-        return DistributedFitter(net, spec.model, spec.config, kv, rank, num_workers)
+        return DistributedFitter(net, spec.model, spec.config, kv, rank, num_workers,
+                                 checkpoint_dir=spec.checkpoint_dir, resume=spec.resume)
     fitter_class = SparseFitter if spec.config.sparse else Fitter
     return fitter_class(net, spec.model, spec.config, kvstore=spec.kvstore)
 

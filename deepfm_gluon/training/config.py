@@ -221,8 +221,8 @@ class RunSpec:
             return "--dense-l2 is not supported by distributed training yet"
         if self.model_overrides.get("drop_rate") is not None and self.model != "deepfm":
             return "--dropout applies to --model deepfm only"
-        if self.distributed and config.early_stop is not None:
-            return "distributed training supports no --early-stop yet"
+        if self.kvstore == "dist_async" and config.early_stop is not None:
+            return "early stopping in distributed training needs --kvstore dist_sync (workers share rank 0's decision)"
         if isinstance(self.kvstore, str) and self.kvstore not in KVSTORES:
             return f"--kvstore {self.kvstore}: expected one of {', '.join(KVSTORES)}"
         if self.model_overrides.get("mlp_dims") is not None and self.model != "deepfm":
@@ -231,14 +231,10 @@ class RunSpec:
             return "--hash-buckets applies to --data criteo:PATH only"
         if self.resume and self.checkpoint_dir is None:
             return "resume needs a checkpoint directory (--resume and --no-checkpoints exclude each other)"
-        if self.distributed and not config.sparse and self.resume:
-            return "distributed dense training does not support --resume yet (sparse jobs do)"
-        if self.distributed and config.sparse and self.kvstore == "dist_async" and self.checkpoint_dir:
-            return "checkpoints of sparse jobs need dist_sync; use --no-checkpoints"
+        if self.kvstore == "dist_async" and self.checkpoint_dir:
+            return "checkpoints of distributed jobs need --kvstore dist_sync; use --no-checkpoints"
         if self.distributed and config.sparse and device_count(config.devices) != 1:
             return "distributed --sparse runs one device per worker; pass --devices cpu or gpu(0)"
-        if self.distributed and not config.sparse and self.checkpoint_dir is not None:
-            return "distributed dense training writes no checkpoints yet; use --no-checkpoints"
         if config.sparse:
             if config.book_compat:
                 return "sparse updates do not combine with --book-compat"

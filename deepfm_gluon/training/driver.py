@@ -32,8 +32,11 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
     every epoch (``run_args``, a JSON-ready dict, go into it) and the best
     weights live there too, so ``resume=True`` continues with them.
     ``on_epoch(fitter, record)`` runs after each epoch; ``log(line)`` gets one
-    line per epoch. ``write_checkpoints=False`` only reads checkpoints (a
-    distributed worker other than rank 0). Returns the History.
+    line per epoch. ``write_checkpoints=False`` only reads checkpoints.
+    In a distributed job only the leading worker (``fitter.leads``: rank 0)
+    scores validation, keeps the best weights and writes checkpoints; every
+    worker gets its stopping decision (``fitter.share_stopping``), so all stop
+    after the same epoch. Returns the History.
     """
     config = fitter.config
     if config.early_stop is not None and validation is None:
@@ -43,32 +46,41 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
     done = restore_checkpoint(checkpoint_dir, fitter, batches) if resume else 0
     if resume and log is not None:
         log(f"resumed from {checkpoint_dir} after epoch {done}")
-    stopper, best = None, BestWeights(fitter.net, checkpoint_dir)
+    leads = fitter.leads  # this process scores validation, chooses the epoch and writes
+    stopper, best = None, None
     rate = base_rate(train.labels)
     floor = base_rate_logloss(rate, validation.labels) if validation is not None else None
     if config.early_stop is not None:
         saved = fitter.history.early_stopping
         stopper = (EarlyStopping.from_state(saved) if saved else
                    EarlyStopping(config.early_stop, config.monitor))
-    for epoch in range(done + 1, config.epochs + 1):
-        if stopper is not None and stopper.should_stop:
-            break
-        record = fitter.run_epoch(epoch, batches, test, log)
-        if validation is not None:
-            score_validation(fitter, validation, record, log)
-        if stopper is not None:
-            previous = stopper.best_epoch
-            eligible = record["val_logloss"] < floor
-            if stopper.update(epoch, record[f"val_{config.monitor}"], eligible):
-                best.save(epoch, previous)
-            fitter.history.early_stopping = stopper.state()
-        if checkpoint_dir is not None and write_checkpoints:
-            fitter.check_finite_parameters(epoch)
-            save_checkpoint(checkpoint_dir, fitter, batches, run_args)
-        if on_epoch is not None:
-            on_epoch(fitter, record)
-    if stopper is not None:
-        restore_best(fitter, stopper, best, test, log, rate, floor)
+        best = BestWeights(fitter.net, checkpoint_dir) if leads else None
+    try:
+        for epoch in range(done + 1, config.epochs + 1):
+            if stopper is not None and stopper.should_stop:
+                break
+            record = fitter.run_epoch(epoch, batches, test, log)
+            if validation is not None and leads:
+                score_validation(fitter, validation, record, log)
+            if stopper is not None:
+                if leads:
+                    previous = stopper.best_epoch
+                    eligible = record["val_logloss"] < floor
+                    if stopper.update(epoch, record[f"val_{config.monitor}"], eligible):
+                        best.save(epoch, previous)
+                # every worker of a job takes the leader's decision
+                stopper = EarlyStopping.from_state(fitter.share_stopping(stopper.state()))
+                fitter.history.early_stopping = stopper.state()
+            if checkpoint_dir is not None and write_checkpoints and leads:
+                fitter.check_finite_parameters(epoch)
+                save_checkpoint(checkpoint_dir, fitter, batches, run_args)
+            if on_epoch is not None:
+                on_epoch(fitter, record)
+        if stopper is not None and leads:
+            restore_best(fitter, stopper, best, test, log, rate, floor)
+    finally:
+        if best is not None:
+            best.close()
     return fitter.history
 
 

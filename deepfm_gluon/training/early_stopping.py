@@ -4,9 +4,11 @@
 The test set never enters here: only validation numbers choose the epoch.
 ``EarlyStopping`` is plain state (JSON-ready, saved in checkpoints); where the
 best weights live is ``BestWeights``' job (a file in the checkpoint folder, so
-they survive a resume, or a copy in memory).
+they survive a resume, or in a temporary folder; never a copy in memory).
 """
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -61,25 +63,23 @@ class EarlyStopping:
 
 
 class BestWeights:
-    """The best epoch's parameters of ``net``: in ``folder`` as
-    best-epoch-NNNN.params (atomic rename; the previous best is kept too, since
-    the older retained checkpoint may point at it), else in memory."""
+    """The best epoch's parameters of ``net``, on disk, never a second copy in
+    memory (for a 39M-row table that copy is 3 GB): best-epoch-NNNN.params in
+    ``folder`` (the checkpoint folder, so they survive a resume), written a
+    parameter at a time into a staging file and renamed into place; the
+    previous best is kept too, since the older retained checkpoint may point
+    at it. ``folder=None`` (no checkpoints): a temporary folder, removed by
+    ``close()``."""
 
     def __init__(self, net, folder=None):
-        self.net, self.folder, self.memory = net, folder, None
+        self.net = net
+        self.temporary = folder is None
+        self.folder = tempfile.mkdtemp(prefix="deepfm-best-") if folder is None else folder
 
     def path(self, epoch):
         return os.path.join(self.folder, f"best-epoch-{epoch:04d}.params")
 
     def save(self, epoch, previous=None):
-        if self.folder is None:  # one copy of the weights in memory, overwritten by the next best
-            params = self.net.collect_params().items()
-            if self.memory is None:
-                self.memory = {name: p.data().copy() for name, p in params}
-            else:
-                for name, p in params:
-                    p.data().copyto(self.memory[name])
-            return
         os.makedirs(self.folder, exist_ok=True)
         staging = self.path(epoch) + ".partial"
         gluon_compat.save_parameters_without_copies(self.net, staging)
@@ -90,11 +90,11 @@ class BestWeights:
                 os.remove(os.path.join(self.folder, name))
 
     def restore(self, epoch):
-        """Load the saved best parameters into ``net``, wherever each one lives
-        (a sparse run keeps its tables on the first device only)."""
-        if self.folder is None:
-            for name, p in self.net.collect_params().items():
-                for data in p.list_data():  # in place (set_data makes a temporary the size of each)
-                    self.memory[name].copyto(data)
-            return
+        """Load the saved best parameters into ``net`` in place, wherever each
+        one lives (a sparse run keeps its tables on the first device only)."""
         gluon_compat.load_parameters_in_place(self.net, self.path(epoch))
+
+    def close(self):
+        """Remove the temporary folder (a checkpoint folder stays)."""
+        if self.temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)

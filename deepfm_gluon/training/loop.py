@@ -144,6 +144,17 @@ class Fitter:
         Trainer's states by these Blocks' structural names."""
         return (self.net,)
 
+    @property
+    def leads(self):
+        """Whether this process scores validation, keeps the best weights and
+        writes checkpoints: always here, rank 0 alone in a distributed job."""
+        return True
+
+    def share_stopping(self, state):
+        """The early-stopping ``state`` (a dict of numbers or None) every process
+        of the run acts on: the leader's. One process: ``state`` itself."""
+        return state
+
     def table_states(self):
         """The embedding tables' own optimizer in this process, or None when the
         Trainer updates every parameter. When not None: ``.opt`` (an mx

@@ -1,5 +1,6 @@
 """Parameter-server sparse jobs on localhost (scheduler, servers, two
 workers as processes): the oracle is one process on the same data."""
+import json
 import os
 import re
 
@@ -104,3 +105,28 @@ def test_a_crashed_sparse_job_resumes_bit_identically(dist_data_dir, tmp_path):
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_the_readmes_distributed_criteo_command_runs_with_its_early_stopping(tmp_path):
+    """`launch --workers 2 --servers 1 -- train --data criteo:F --sparse`: the
+    criteo: preset (bars) turns early stopping on; rank 0 scores the
+    validation lines, and the model saved is the epoch it chose (the tables
+    pulled from the servers with it). --epochs keeps the job short."""
+    from deepfm_gluon.data.criteo import CriteoSyntheticSpec, write_criteo_synthetic
+    data = tmp_path / "day_0"
+    write_criteo_synthetic(str(data), CriteoSyntheticSpec(num_rows=12000, seed=1, max_cardinality=300))
+    out = tmp_path / "criteo"
+    result = run_cli(["launch", "--workers", "2", "--servers", "1", "--timeout", "250", "--", "train",
+                      "--data", f"criteo:{data}", "--sparse", "--epochs", "3", "--no-progress",
+                      "--out", str(out)], timeout=300)
+    assert result.returncode == 0, result.stdout
+    assert "early stopping" in result.stdout
+    history = json.loads((out / "history.json").read_text())
+    chosen = history["chosen"]
+    assert 0 <= chosen["epoch"] <= len(history["epochs"]) <= 3
+    if chosen["epoch"]:
+        best = out / "checkpoints" / f"best-epoch-{chosen['epoch']:04d}.params"
+        a = {k: v.asnumpy() for k, v in mx.nd.load(str(best)).items()}
+        b = {k: v.asnumpy() for k, v in mx.nd.load(str(out / "model.params")).items()}
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)

@@ -34,10 +34,10 @@ def test_is_dist_kvstore_objects():
     (RunSpec(hash_buckets=10), "--hash-buckets applies to --data criteo:PATH only"),
     (RunSpec(resume=True), "resume needs a checkpoint directory"),
     (RunSpec(resume=True), "--resume and --no-checkpoints exclude each other"),
-    (RunSpec(kvstore="dist_sync", resume=True, checkpoint_dir="c"), "does not support --resume"),
-    (RunSpec(kvstore="dist_async", config=SPARSE, checkpoint_dir="c"), "need dist_sync"),
+    (RunSpec(kvstore="dist_async", config=SPARSE, checkpoint_dir="c"), "need --kvstore dist_sync"),
+    (RunSpec(kvstore="dist_async", config=CONFIG, checkpoint_dir="c"), "need --kvstore dist_sync"),
+    (RunSpec(kvstore="dist_async", config=dataclasses.replace(CONFIG, early_stop=2)), "needs --kvstore dist_sync"),
     (RunSpec(kvstore="dist_async", config=dataclasses.replace(SPARSE, devices="cpu:2")), "one device per worker"),
-    (RunSpec(kvstore="dist_sync", checkpoint_dir="c"), "writes no checkpoints"),
     (RunSpec(config=dataclasses.replace(SPARSE, book_compat=True)), "--book-compat"),
 ])
 def test_impossible_combinations_are_one_clear_error(spec, message):
@@ -52,6 +52,9 @@ def test_impossible_combinations_are_one_clear_error(spec, message):
     RunSpec(config=SPARSE),
     RunSpec(data="criteo:/x.txt", hash_buckets=1000),
     RunSpec(kvstore="dist_sync", config=CONFIG),
+    # distributed dense and parameter-server jobs checkpoint, resume and stop early (dist_sync)
+    RunSpec(kvstore="dist_sync", config=dataclasses.replace(CONFIG, early_stop=2), checkpoint_dir="c", resume=True),
+    RunSpec(kvstore="dist_sync", config=dataclasses.replace(SPARSE, early_stop=2), checkpoint_dir="c", resume=True),
     RunSpec(kvstore=mx.kv.create("local"), config=CONFIG, checkpoint_dir="c"),
 ])
 def test_possible_combinations_pass(spec):
