@@ -214,6 +214,37 @@ def add_experiments(subparsers):
     p.set_defaults(handler="experiment_cmds:run_sweep")
 
 
+def add_tune(subparsers):
+    p = subparsers.add_parser(
+        "tune", help="tune a model's hyperparameters on validation with Optuna (needs the tune extra)",
+        description="TPE sampling over the model's search space, median pruning on the per-epoch "
+                    "validation metric, every trial early-stopped on validation; the study lives in "
+                    "a database (SQLite by default) that a killed run resumes and several processes "
+                    "or machines share. Writes best.json (for train --config), trials.csv/.md and "
+                    "plots to --out. See docs/tuning.md.")
+    p.add_argument("--model", default="deepfm", help="the model to tune (`deepfm-gluon models` lists them)")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--trials", type=positive_int, default=20,
+                   help="budget: finished trials (complete or pruned) of the study, all workers together")
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="start no new trial after this many seconds")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="Optuna RDB storage URL (default sqlite:///OUT/study.db; postgresql://..., "
+                        "mysql+pymysql://... work the same)")
+    p.add_argument("--study", default=None, metavar="NAME", help="study name (default: the model's name)")
+    p.add_argument("--continue-study", action="store_true",
+                   help="add to a study that holds another model's or data set's trials")
+    p.add_argument("--jobs", type=positive_int, default=1,
+                   help="worker processes on this machine sharing the study (OMP threads split among them)")
+    p.add_argument("--space", default=None, metavar="FILE",
+                   help="JSON overrides of the model's search space: NAME: {\"low\", \"high\", \"log\"}, "
+                        "{\"choices\": [...]}, {\"widths\", \"depths\"} or a fixed value")
+    p.add_argument("--out", default=os.path.join("runs", "tune"), help="output directory")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # a --jobs child: no outputs
+    p.set_defaults(handler="tune_cmd:run")
+
+
 def add_launch(subparsers):
     p = subparsers.add_parser(
         "launch", help="train on N worker processes (and M kvstore servers), here or over ssh",
@@ -333,7 +364,7 @@ def add_http(subparsers):
     p.set_defaults(handler="http_cmd:run")
 
 
-SUBCOMMANDS = [add_train, add_serve, add_prepare, add_compare, add_experiments, add_launch, add_bench,
+SUBCOMMANDS = [add_train, add_serve, add_prepare, add_compare, add_experiments, add_tune, add_launch, add_bench,
                add_export, add_http]
 
 

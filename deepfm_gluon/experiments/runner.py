@@ -26,7 +26,7 @@ from ..training.sparse import SparseFitter
 
 
 def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print,
-                checkpoint_dir=None, resume=False, run_args=None, kvstore="device"):
+                checkpoint_dir=None, resume=False, run_args=None, kvstore="device", on_epoch=None):
     """Train ``kind`` ('fm'/'deepfm') on ``split`` (a DataSplit: .train and
     .test data sets with int (n, num_fields) features, (n,) labels, field_dims)
     with ``config`` (a TrainConfig); returns (net, History, seconds).
@@ -35,14 +35,15 @@ def train_model(kind, split, config, out_dir=None, model_overrides=None, log=pri
     history.json and curves.png there. ``checkpoint_dir``/``resume``: see
     ``training.driver.train_epochs``. ``kvstore`` 'dist_sync'/'dist_async'
     joins the job `deepfm-gluon launch` started and trains this worker's
-    shard; only rank 0 writes ``out_dir``.
+    shard; only rank 0 writes ``out_dir``. ``on_epoch(fitter, record)`` runs
+    after each epoch (tuning reports validation metrics through it).
     """
     spec = RunSpec(model=kind, config=config, model_overrides=dict(model_overrides or {}),
                    kvstore=kvstore, checkpoint_dir=checkpoint_dir, resume=resume, out_dir=out_dir)
-    return run(spec, split, log=log, run_args=run_args)
+    return run(spec, split, log=log, run_args=run_args, on_epoch=on_epoch)
 
 
-def run(spec, split, log=print, run_args=None):
+def run(spec, split, log=print, run_args=None, on_epoch=None):
     """Carry out a RunSpec on ``split`` (validated first); returns (net, History, seconds)."""
     spec = fit_batch_to_data(spec, len(split.train.labels), log)
     spec = resolve_updates(spec, split.train.field_dims, log).validate()
@@ -59,7 +60,7 @@ def run(spec, split, log=print, run_args=None):
         else:
             history = train_epochs(fitter, split.train, split.test, log=log,
                                    checkpoint_dir=spec.checkpoint_dir, resume=spec.resume,
-                                   run_args=run_args, validation=split.validation)
+                                   run_args=run_args, validation=split.validation, on_epoch=on_epoch)
         seconds = time.perf_counter() - start
         rank = fitter.rank if spec.distributed else 0
         if spec.out_dir is not None and rank == 0:

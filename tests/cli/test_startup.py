@@ -9,7 +9,7 @@ import pytest
 
 HEAVY = ("mxnet", "numpy", "matplotlib", "pandas", "d2l", "scipy", "tqdm")
 COMMANDS = ["train", "evaluate", "predict", "prepare", "compare", "reproduce", "sweep", "launch", "bench",
-            "export", "serve"]
+            "export", "serve", "tune"]
 
 PROBE = """
 import json, sys
