@@ -2,12 +2,12 @@
 import dataclasses
 import os
 
-from ..data.sources import load_split, with_validation
+from ..data.sources import DataOptions, load_split, resolve, with_validation
 from ..errors import DeepFMError
 from ..training.config import PRESETS, TrainConfig, preset_problem
 
-BARS_NOTE = ("note: criteo: data defaults to --preset bars (BARS Criteo_x1 settings, early stopping "
-             "on validation AUC); pass --preset book for the chapter's settings")
+PRESET_NOTE = ("note: {source}: data defaults to --preset {preset} (BARS Criteo_x1 settings, early "
+               "stopping on validation AUC); pass --preset book for the chapter's settings")
 # flag name -> Preset field
 PRESET_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "num_factors": "num_factors",
                 "mlp_dims": "mlp_dims", "dropout": "drop_rate", "embedding_l2": "embedding_l2",
@@ -24,16 +24,18 @@ def parse_mlp_dims(text):
 
 
 def resolve_preset(args, note=print):
-    """The Preset the flags describe: --preset (default: book, or bars for
-    criteo: data, said in one ``note`` line) with every flag given on top;
-    checked by ``preset_problem``. Fills the flags left at None in ``args``."""
+    """The Preset the flags describe: --preset (default: the data source's
+    ``default_preset``, said in one ``note`` line when it is not the book's)
+    with every flag given on top; checked by ``preset_problem``. Fills the
+    flags left at None in ``args``."""
     if getattr(args, "resolved_preset", None) is not None:
         return args.resolved_preset
     name = getattr(args, "preset", None)
     if name is None:
-        name = "bars" if str(getattr(args, "data", "")).startswith("criteo:") else "book"
-        if name == "bars":
-            note(BARS_NOTE)
+        source = resolve(getattr(args, "data", "synthetic"))[0]
+        name = source.default_preset
+        if name != "book":
+            note(PRESET_NOTE.format(source=source.name, preset=name))
     given = {field: getattr(args, flag, None) for flag, field in PRESET_FLAGS.items()}
     given["mlp_dims"] = parse_mlp_dims(given["mlp_dims"])
     if getattr(args, "preset_batch", None) is None:  # a resumed run keeps its saved answer
@@ -81,23 +83,30 @@ def add_validation(split, args):
     """``split`` with the validation part the flags ask for (data/validation.py)."""
     share = getattr(args, "validation", None) or 0.1
     seed = args.split_seed if getattr(args, "split", "time") == "random" else args.seed
-    split = with_validation(split, share, getattr(args, "split", "time"), seed)
-    print(split.describe())
-    return split
+    return with_validation(split, share, getattr(args, "split", "time"), seed)
 
 
-def criteo_options(args):
-    """Criteo options from the flags (None: the defaults)."""
-    if not getattr(args, "hash_buckets", None):
-        return None
-    from ..data.criteo import CriteoOptions  # Criteo runs only: imported here to keep start-up fast
-    return CriteoOptions(hash_buckets=args.hash_buckets)
+def split_list(text):
+    """Column names of a comma-separated flag value (None: none)."""
+    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
 
 
-def load_data(args):
-    """Load the split the data flags name; print what was loaded and what was skipped."""
-    split = load_split(args.data, data_dir=args.data_dir, strict=args.strict,
-                       criteo=criteo_options(args))
+def data_options(args):
+    """DataOptions from the data flags (hashing, strictness, a CSV schema)."""
+    return DataOptions(hash_buckets=getattr(args, "hash_buckets", None) or 0,
+                       strict=getattr(args, "strict", False), label=getattr(args, "label", None),
+                       categorical=split_list(getattr(args, "categorical", None)),
+                       numeric=split_list(getattr(args, "numeric", None)), sep=getattr(args, "sep", None),
+                       header=getattr(args, "header", None))
+
+
+def load_data(args, validation=None):
+    """Load the split the data flags name, with the validation part they ask
+    for (``validation`` None: ``wants_validation``); print the final split once,
+    and what was skipped."""
+    split = load_split(args.data, data_dir=args.data_dir, options=data_options(args))
+    if wants_validation(args) if validation is None else validation:
+        split = add_validation(split, args)
     print(split.describe())
     for report in (split.train.skip_report, split.test.skip_report):
         if report.skipped:

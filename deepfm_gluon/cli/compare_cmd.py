@@ -14,7 +14,7 @@ def run(args):
         reject_lr(args)
     config = train_config(args)
     RunSpec(config=config, data=args.data, hash_buckets=args.hash_buckets, preset=preset).validate()
-    split = load_data(args)
+    split = load_data(args, validation=False)
     validated = add_validation(split, args)
     patience = config.early_stop or 2
     overrides = {kind: preset_model_overrides(preset, kind) for kind in ("fm", "deepfm")}

@@ -6,7 +6,7 @@ from ..experiments.compare import TEST_COLUMNS, format_table
 from ..experiments.reproduce import reproduce
 from ..experiments.sweep import run_sweep as sweep
 from ..training.config import RunSpec
-from .common import add_validation, load_data, reject_lr, train_config, wants_validation
+from .common import add_validation, load_data, reject_lr, train_config
 
 
 def checked_config(args):
@@ -18,7 +18,7 @@ def checked_config(args):
 
 def run_reproduce(args):
     config = checked_config(args)
-    split = load_data(args)
+    split = load_data(args, validation=False)
     seeds = list(range(args.seed, args.seed + args.seeds))
     validated = add_validation(split, args)  # the early-stopping protocol, judged beside the book's
     report, verdict = reproduce(split, dataclasses.replace(config, early_stop=None), seeds, args.out,
@@ -32,9 +32,7 @@ def run_reproduce(args):
 
 def run_sweep(args):
     config = checked_config(args)
-    split = load_data(args)
-    if wants_validation(args):  # --early-stop: each variant's restored best-validation model
-        split = add_validation(split, args)
+    split = load_data(args)  # with --early-stop: each variant's restored best-validation model
     seeds = list(range(args.seed, args.seed + args.seeds))
     rows = sweep(split, config, args.what, seeds, args.out, log=print)
     print(format_table(rows, ("group", "variant", "test AUC", "peak test AUC (hindsight)",

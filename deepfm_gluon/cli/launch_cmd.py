@@ -25,19 +25,20 @@ def _train_argv(args):
 
 
 def prepare_data_once(command, log=print):
-    """Build the Criteo cache of ``train --data criteo:PATH`` here, once, before
-    any worker starts; the workers then memory-map it (a shared filesystem, or
-    the same path on every host: docs/distributed.md). Other data: nothing to do."""
+    """Build the cache of ``train --data NAME:PATH`` (a table source) here, once,
+    before any worker starts; the workers then memory-map it (a shared
+    filesystem, or the same path on every host: docs/distributed.md). Other
+    data: nothing to do."""
     train_args = build_parser().parse_args(command)
-    if not str(train_args.data).startswith("criteo:") or getattr(train_args, "resume", None):
+    if getattr(train_args, "resume", None):
         return
-    from ..data import sources  # Criteo launches only: imported here to keep start-up fast
-    prepare = getattr(sources, "prepare_criteo_cache", None)  # issue 13's Criteo branch provides it
-    if prepare is None:
+    from ..data.sources import prepare_cache, resolve  # start-up: launches only
+    source, _ = resolve(train_args.data)
+    if not source.is_table:
         return
-    from .common import criteo_options  # with the function above: imported here for start-up
-    folder, _ = prepare(train_args.data, train_args.data_dir, train_args.strict, criteo_options(train_args))
-    log(f"Criteo cache ready in {folder} (built once, before the workers)")
+    from .common import data_options  # with the function above: imported here for start-up
+    folder, _ = prepare_cache(train_args.data, train_args.data_dir, data_options(train_args))
+    log(f"{source.name} cache ready in {folder} (built once, before the workers)")
 
 
 def _extra_env(pairs):

@@ -60,14 +60,36 @@ def add_serve_setting(parser, name, help_text):
                         help=f"{help_text} (default {default})")
 
 
+def one_byte(text):
+    """An argparse type: one separator byte (``\\t`` for TAB), never a newline."""
+    text = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
+    if len(text.encode()) != 1 or text in "\r\n":
+        raise argparse.ArgumentTypeError(f"expected one separator character, got {text!r}")
+    return text
+
+
 def add_data_args(parser):
     parser.add_argument("--data", default="synthetic",
-                        help="'synthetic' (offline default), 'ctr' (the book's data; downloaded "
-                             "if absent), a directory with train.csv and test.csv, or criteo:PATH "
-                             "(a Criteo file; last 10%% of lines held out; see docs/criteo.md)")
+                        help="a data source, NAME or NAME:ARGS: 'synthetic' (offline default), 'ctr' "
+                             "(the book's data; downloaded if absent), a directory with train.csv and "
+                             "test.csv, criteo:PATH, avazu:PATH or csv:PATH (a file; last 10%% of "
+                             "lines held out; see docs/criteo.md)")
     parser.add_argument("--hash-buckets", type=positive_int, default=None,
-                        help="criteo:PATH only: hash each field into this many rows instead of "
-                             "the book's min-count vocabulary")
+                        help="table files (criteo:, avazu:, csv:) only: hash each field into this "
+                             "many rows instead of the book's min-count vocabulary")
+    schema = parser.add_argument_group("csv:PATH schema (docs/criteo.md)")
+    schema.add_argument("--label", default=None, metavar="COL", help="the 0/1 label column")
+    schema.add_argument("--categorical", default=None, metavar="COLS",
+                        help="categorical columns, comma-separated (names; 1-based numbers without a header)")
+    schema.add_argument("--numeric", default=None, metavar="COLS",
+                        help="numeric columns, bucketed by floor(log(x)^2) as Criteo's integers")
+    schema.add_argument("--sep", default=None, type=one_byte,
+                        help="column separator (default: TAB if line 1 has one, else comma)")
+    header = schema.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_const", const=True, default=None,
+                        help="line 1 names the columns (default: when it names the schema's columns)")
+    header.add_argument("--no-header", dest="header", action="store_const", const=False,
+                        help="line 1 is data")
     parser.add_argument("--data-dir", default=None,
                         help="cache folder for data sets (default: $DEEPFM_GLUON_DATA, else ../data)")
     parser.add_argument("--strict", action="store_true",
@@ -82,7 +104,7 @@ def add_protocol_args(parser):
                         help="hyperparameters: 'book' (the chapter's; the default) or 'bars' (BARS "
                              "Criteo_x1: embedding 10, MLP 400,400,400, dropout 0.1, embedding L2 "
                              "1e-5, Adam 1e-3, batch 4096, early stopping patience 2 on validation "
-                             "AUC; the default with criteo: data); flags override its values")
+                             "AUC; the default with criteo: and avazu: data); flags override its values")
     parser.add_argument("--early-stop", type=positive_int, default=None, metavar="PATIENCE",
                         help="stop after PATIENCE epochs without a better validation metric and "
                              "restore the best epoch's weights (cuts a validation split)")
@@ -90,10 +112,10 @@ def add_protocol_args(parser):
                         help="validation metric early stopping watches (default auc)")
     parser.add_argument("--validation", type=share, default=None, metavar="SHARE",
                         help="cut a validation split: SHARE of the training lines (d2l data, "
-                             "seeded by --seed) or of all lines before the test tail (criteo:); "
+                             "seeded by --seed) or of all lines before the test tail (table files); "
                              "default 0.1 when --early-stop is on")
     parser.add_argument("--split", choices=["time", "random"], default="time",
-                        help="criteo: only: validation = the lines before the test tail (time, "
+                        help="table files only: validation = the lines before the test tail (time, "
                              "default) or BARS's random 7:2:1 split (random, seed --split-seed)")
     parser.add_argument("--split-seed", type=int, default=None,
                         help="seed of --split random (default 2018, as BARS)")
@@ -162,7 +184,7 @@ def add_serve(subparsers):
     p = subparsers.add_parser("evaluate", help="AUC, logloss and accuracy of a saved model on a file")
     p.add_argument("--model-dir", required=True)
     p.add_argument("--data", required=True, help="a file in the training format (label first); for "
-                   "a Criteo model, raw Criteo lines (PATH or criteo:PATH, TSV or CSV with a header)")
+                   "a model of a table file, raw lines of its format (PATH or NAME:PATH, e.g. criteo:PATH)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--strict", action="store_true")
     p.set_defaults(handler="serve_cmd:run_evaluate")
@@ -181,7 +203,7 @@ def add_serve(subparsers):
 
 
 def add_prepare(subparsers):
-    p = subparsers.add_parser("prepare", help="build the criteo:PATH cache once (before `launch` "
+    p = subparsers.add_parser("prepare", help="build the cache of a table file (criteo:, avazu:, csv:) once (before `launch` "
                                               "or several runs); training then memory-maps it")
     add_data_args(p)
     p.set_defaults(handler="prepare_cmd:run")

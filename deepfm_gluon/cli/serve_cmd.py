@@ -2,6 +2,7 @@
 import json
 import sys
 
+from ..data.sources import input_path
 from ..serving.onnx_engine import load_predictor
 from ..serving.predictor import Predictor
 from ..training.metrics import format_scores
@@ -30,10 +31,11 @@ def run_predict(args):
     """`predict --model-dir D --input FILE --output OUT [--engine E]`: writes one
     float probability per input line of FILE to OUT (nan for a malformed line:
     row i always belongs to line i, docs/reliability.md); returns the exit code 0."""
+    args.input = input_path(args.input)  # criteo:F, avazu:F, csv:F name the file F
     check_output(args.output, inputs=[args.input], folders=[args.model_dir], force=args.force)
     predictor = load_predictor(args.model_dir, args.engine)
-    if getattr(predictor, "criteo", False):
-        return run_predict_criteo(predictor, args)
+    if predictor.table is not None:
+        return run_predict_table(predictor, args)
     probs, report = predictor.predict_aligned(args.input, strict=args.strict)
     write_output(args.output, format_probabilities(probs))
     log = sys.stderr if args.output == STDOUT or is_stream(args.output) else sys.stdout
@@ -44,13 +46,13 @@ def run_predict(args):
     return 0
 
 
-def run_predict_criteo(predictor, args):
-    """Raw Criteo lines, streamed chunk by chunk (serving/criteo_scoring.py)."""
-    from ..serving.criteo_scoring import predict_criteo_file  # Criteo models only: keeps start-up fast
+def run_predict_table(predictor, args):
+    """Raw lines of a table source, streamed chunk by chunk (serving/criteo_scoring.py)."""
+    from ..serving.criteo_scoring import predict_table_file  # table models only: keeps start-up fast
     result = {}
 
     def write(out):
-        result["lines"], result["report"] = predict_criteo_file(predictor, args.input, out, args.strict)
+        result["lines"], result["report"] = predict_table_file(predictor, args.input, out, args.strict)
     write_output_with(args.output, write)
     log = sys.stderr if args.output == STDOUT or is_stream(args.output) else sys.stdout
     print(f"wrote {result['lines']} probabilities to {args.output}", file=log)

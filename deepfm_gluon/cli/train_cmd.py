@@ -7,14 +7,14 @@ from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, resume_problem
 from ..training.metrics import format_scores, unprefixed
 from .config_args import apply_config_file, typed_flags
-from .common import (add_validation, load_data, preset_model_overrides, resolve_preset, train_config,
-                     wants_validation)
+from .common import load_data, preset_model_overrides, resolve_preset, train_config
 from .run_folder import check_out_path, claim_run_folder, lock_run_folder
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
                 "optimizer", "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation",
-                "split", "split_seed", "dense_l2", "preset_batch", "model_args")
+                "split", "split_seed", "dense_l2", "preset_batch", "model_args", "label", "categorical",
+                "numeric", "sep", "header")
 
 
 def model_overrides(args):
@@ -88,9 +88,7 @@ def run(args):
 
 
 def train_and_report(args, spec, notes):
-    split = load_data(args)
-    if wants_validation(args):
-        split = add_validation(split, args)
+    split = load_data(args)  # the validation part the flags ask for; the final split printed once
     for line in notes:
         print(line)
     run_args = {name: getattr(args, name, None) for name in RESUMED_ARGS}

@@ -19,6 +19,8 @@ byte matrix (``fixed_width``).
 """
 import numpy as np
 
+from .tokens import cell_text
+
 TAB, LF, CR = 9, 10, 13
 _INT32_SAFE = 2**31 - 16
 
@@ -63,15 +65,22 @@ class Cells:
 
     def texts(self, rows, col):
         """Text (object array of str) of column ``col`` in ``rows``; bytes that
-        are not UTF-8 become U+FFFD."""
+        are not UTF-8 are kept (``tokens.cell_text``: nothing is replaced)."""
         return self.texts_at(rows, col)
 
     def texts_at(self, rows, cols):
         """Text of the cells (rows[i], cols[i]); ``cols`` may be one column."""
+        return np.array([cell_text(b) for b in self.bytes_at(rows, cols)], dtype=object)
+
+    def bytes_at(self, rows, cols):
+        """The bytes (object array of bytes) of the cells (rows[i], cols[i])."""
         raw = self.buf.data
-        return np.array([bytes(raw[s:s + n]).decode("utf-8", errors="replace")
-                         for s, n in zip(self.starts[rows, cols], self.lengths[rows, cols])],
+        return np.array([bytes(raw[s:s + n]) for s, n in zip(self.starts[rows, cols], self.lengths[rows, cols])],
                         dtype=object)
+
+    def take(self, rows):
+        """The cells of ``rows`` only (the same bytes)."""
+        return Cells(self.buf, self.starts[rows], self.lengths[rows])
 
     def fixed_width(self, col):
         """Column ``col`` as ``S<width>`` byte strings (zero-padded to the longest)."""

@@ -26,8 +26,12 @@ implements it from this (details and the hash: docs/encoder.md)::
      "fields": [{"name": "I1", "transform": "criteo_integer"}, ...]}
 
 ``transform`` turns a raw value into the token that is looked up or hashed
-(data/tokens.py): ``identity`` or ``criteo_integer``. Vocabulary field
-dimension: ``len(vocabulary) + 1``; hashing: ``num_buckets``.
+(data/tokens.py): ``identity``, ``criteo_integer``, ``hour_of_day`` or
+``weekday``. Vocabulary field dimension: ``len(vocabulary) + 1``; hashing:
+``num_buckets``. An encoder fitted to a table source (Criteo, Avazu, CSV)
+also records the table's schema under ``"table"`` (data/table/schema.py:
+source, label column, each field's column, separator, header), so raw lines
+of that format can be scored from the model's folder alone.
 """
 import json
 import os
@@ -39,6 +43,7 @@ from ..atomic import atomic_write_text
 from ..errors import DeepFMError, format_problem
 from ..version import __version__
 from . import tokens
+from .table.schema import Schema
 from .vocabulary import apply_mapping_to_codes, field_offsets
 
 FORMAT = "deepfm-gluon-encoder"
@@ -74,7 +79,8 @@ class _FieldsEncoder:
 
     kind = None
 
-    def __init__(self, field_names, transforms):
+    def __init__(self, field_names, transforms, table=None):
+        self.table = table  # the Schema of a table source, or None (d2l-format data)
         self.field_names = [str(n) for n in field_names]
         self.transforms = list(transforms) if transforms is not None else ["identity"] * len(self.field_names)
         if len(self.transforms) != len(self.field_names):
@@ -116,6 +122,20 @@ class _FieldsEncoder:
     def _fields_json(self):
         return [{"name": n, "transform": t} for n, t in zip(self.field_names, self.transforms)]
 
+    def _with_table(self, data):
+        if self.table is not None:
+            data["table"] = self.table.to_dict()
+        return data
+
+    @staticmethod
+    def _table(data, fields):
+        if data.get("table") is None:
+            return None
+        try:
+            return Schema.from_dict(data["table"], [f["name"] for f in fields], [f["transform"] for f in fields])
+        except ValueError as err:
+            raise EncoderFormatError(str(err)) from None
+
     def save(self, path):
         """Write ``to_dict()`` as JSON, atomically. Compact, so that json's C
         encoder writes it (a Criteo vocabulary has millions of entries)."""
@@ -151,11 +171,11 @@ class VocabularyEncoder(_FieldsEncoder):
 
     kind = "vocabulary"
 
-    def __init__(self, vocabularies, defaults, field_names=None, transforms=None):
+    def __init__(self, vocabularies, defaults, field_names=None, transforms=None, table=None):
         if len(vocabularies) != len(defaults):
             raise EncoderFormatError(f"{len(vocabularies)} vocabularies but {len(defaults)} defaults")
         names = field_names if field_names is not None else [str(f + 1) for f in range(len(defaults))]
-        super().__init__(names, transforms)
+        super().__init__(names, transforms, table)
         if len(names) != len(defaults):
             raise EncoderFormatError(f"{len(names)} field names but {len(defaults)} vocabularies")
         self.vocabularies = [dict(v) for v in vocabularies]
@@ -194,7 +214,8 @@ class VocabularyEncoder(_FieldsEncoder):
         fields = self._fields_json()
         for field, vocab, default in zip(fields, self.vocabularies, self.defaults):
             field.update(vocabulary=vocab, default=default)
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind, "fields": fields}
+        return self._with_table({"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind,
+                                 "fields": fields})
 
     @classmethod
     def _from_fields(cls, data, fields):
@@ -209,7 +230,8 @@ class VocabularyEncoder(_FieldsEncoder):
                 raise EncoderFormatError(f"field {i + 1}: default {default} outside 0..{len(vocab)}")
             vocabs.append(vocab)
             defaults.append(default)
-        return cls(vocabs, defaults, [f["name"] for f in fields], [f["transform"] for f in fields])
+        return cls(vocabs, defaults, [f["name"] for f in fields], [f["transform"] for f in fields],
+                   cls._table(data, fields))
 
 
 class HashingEncoder(_FieldsEncoder):
@@ -217,8 +239,8 @@ class HashingEncoder(_FieldsEncoder):
 
     kind = "hashing"
 
-    def __init__(self, num_buckets, field_names, transforms=None):
-        super().__init__(field_names, transforms)
+    def __init__(self, num_buckets, field_names, transforms=None, table=None):
+        super().__init__(field_names, transforms, table)
         self.num_buckets = int(num_buckets)
         if self.num_buckets < 1:
             raise EncoderFormatError(f"num_buckets must be positive, not {num_buckets}")
@@ -242,15 +264,16 @@ class HashingEncoder(_FieldsEncoder):
         return tokens.buckets(self.keys(f, uniques), f, self.num_buckets)[codes]
 
     def to_dict(self):
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind,
-                "num_buckets": self.num_buckets, "fields": self._fields_json()}
+        return self._with_table({"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind,
+                                 "num_buckets": self.num_buckets, "fields": self._fields_json()})
 
     @classmethod
     def _from_fields(cls, data, fields):
         buckets = data.get("num_buckets")
         if not isinstance(buckets, int):
             raise EncoderFormatError("a hashing encoder needs an integer 'num_buckets'")
-        return cls(buckets, [f["name"] for f in fields], [f["transform"] for f in fields])
+        return cls(buckets, [f["name"] for f in fields], [f["transform"] for f in fields],
+                   cls._table(data, fields))
 
 
 KINDS = {cls.kind: cls for cls in (VocabularyEncoder, HashingEncoder)}

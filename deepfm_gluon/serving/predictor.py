@@ -4,10 +4,11 @@ import mxnet as mx
 import numpy as np
 
 from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
+from ..data.sources import input_path
 from ..errors import DataFormatError, ModelDirError
 from ..training.loop import predict_logits
 from ..training.metrics import score
-from .criteo_scoring import evaluate_criteo_file, is_criteo_model
+from .criteo_scoring import evaluate_table_file, table_schema
 from .model_dir import load_model_dir
 
 
@@ -17,8 +18,9 @@ class Predictor:
     def __init__(self, model_dir, ctx=None, batch_size=8192):
         self.ctx = ctx or mx.cpu()
         self.net, self.meta, self.encoder = load_model_dir(model_dir, ctx=self.ctx)
-        # A Criteo model reads raw Criteo lines (TSV or CSV with a header), streamed: criteo_scoring.py
-        self.criteo = is_criteo_model(self.meta, self.encoder)
+        # A model of a table source (Criteo, Avazu, CSV) reads raw lines of its
+        # format, streamed (serving/criteo_scoring.py); None: d2l-format lines
+        self.table = table_schema(self.encoder)
         self.net.hybridize(static_alloc=True)
         self.num_feat = self.encoder.num_fields
         self.field_dims = self.encoder.field_dims
@@ -37,6 +39,7 @@ class Predictor:
     def read_rows(self, path, strict=False):
         """``read`` plus rows int64 (n,) (the input line of each feature row)
         and the input's line count; ``path`` is read once (``-``, pipes, FIFOs work)."""
+        path = input_path(path)
         lines = read_text_lines(path)
         with_label = has_label_column(path, lines, self.num_feat)
         labels, values, report, rows = parse_ctr_lines(path, lines, self.num_feat, strict, with_label)
@@ -56,10 +59,12 @@ class Predictor:
         return predict_logits(self.net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
-        """Every metric of ``training.metrics.METRICS`` and the skipped lines of a labelled d2l-format
-        file (or, for a Criteo model, a labelled Criteo file)."""
-        if self.criteo:
-            return evaluate_criteo_file(self, path, strict)
+        """Every metric of ``training.metrics.METRICS`` and the skipped lines of a
+        labelled d2l-format file (or, for a table model, a labelled file of its format); ``path``
+        may carry its source prefix (``criteo:F``)."""
+        path = input_path(path)
+        if self.table is not None:
+            return evaluate_table_file(self, path, strict)
         features, labels, report = self.read(path, strict)
         if labels is None:
             raise DataFormatError(path, 1, "no label column", "label then the fields, to evaluate")

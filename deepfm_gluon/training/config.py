@@ -154,7 +154,8 @@ class RunSpec:
 
     ``model``: 'fm' or 'deepfm'; ``config``: how to train; ``data``: a data
     source for ``data.sources.load_split`` ('synthetic', 'ctr', a directory,
-    'criteo:PATH'); ``hash_buckets``: Criteo hashing instead of a vocabulary;
+    'criteo:PATH', 'avazu:PATH', 'csv:PATH'); ``hash_buckets``: hashing instead
+    of a vocabulary (table sources);
     ``model_overrides``: keyword arguments for the model (num_factors,
     mlp_dims...); ``kvstore``: 'device', 'local', 'dist_sync', 'dist_async'
     or a KVStore object; ``checkpoint_dir``: write a checkpoint there after
@@ -172,6 +173,11 @@ class RunSpec:
     resume: bool = False
     out_dir: Optional[str] = None
     preset: Optional[Preset] = None
+
+    def data_source(self):
+        """The SourceSpec of ``data`` (data/sources/registry.py)."""
+        from ..data.sources.registry import resolve  # start-up: the registry imports each source file
+        return resolve(self.data)[0]
 
     @property
     def distributed(self):
@@ -227,8 +233,9 @@ class RunSpec:
             return f"--kvstore {self.kvstore}: expected one of {', '.join(KVSTORES)}"
         if self.model_overrides.get("mlp_dims") is not None and self.model != "deepfm":
             return "--mlp-dims applies to --model deepfm only"
-        if self.hash_buckets is not None and not str(self.data).startswith("criteo:"):
-            return "--hash-buckets applies to --data criteo:PATH only"
+        if self.hash_buckets is not None and not self.data_source().supports_hashing:
+            from ..data.sources import table_usages  # start-up: with data_source above
+            return f"--hash-buckets applies to --data {', '.join(table_usages())} only"
         if self.resume and self.checkpoint_dir is None:
             return "resume needs a checkpoint directory (--resume and --no-checkpoints exclude each other)"
         if self.kvstore == "dist_async" and self.checkpoint_dir:

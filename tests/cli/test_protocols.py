@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from deepfm_gluon.cli.common import BARS_NOTE, resolve_preset
+from deepfm_gluon.cli.common import PRESET_NOTE, resolve_preset
 from deepfm_gluon.cli.main import main
 from deepfm_gluon.cli.parser import build_parser
 from deepfm_gluon.errors import DeepFMError
@@ -19,7 +19,7 @@ def parse(*argv):
 def test_criteo_defaults_to_bars_with_one_note_and_flags_override():
     notes = []
     preset = resolve_preset(parse("--data", "criteo:x", "--lr", "0.005", "--mlp-dims", "8,4"), notes.append)
-    assert notes == [BARS_NOTE]
+    assert notes == [PRESET_NOTE.format(source="criteo", preset="bars")]
     assert (preset.name, preset.lr, preset.mlp_dims, preset.batch_size, preset.early_stop,
             preset.embedding_l2) == ("bars", 0.005, (8, 4), 4096, 2, 1e-5)
     notes.clear()

@@ -4,8 +4,8 @@ import numpy as onp
 
 from deepfm_gluon.cli.main import main
 from deepfm_gluon.data.criteo import CriteoOptions, CriteoSyntheticSpec, open_cache, write_criteo_synthetic
-from deepfm_gluon.data.criteo import cache as cache_module
-from deepfm_gluon.data.criteo import reader
+from deepfm_gluon.data.table import cache as cache_module
+from deepfm_gluon.data.table import reader
 from deepfm_gluon.data.sources import load_split, prepare_criteo_cache
 
 

@@ -23,7 +23,8 @@ def test_train_sparse_on_criteo(criteo_file, tmp_path, capsys):
                  str(tmp_path / "d"), "--epochs", "1", "--batch-size", "128", "--sparse",
                  "--no-progress", "--out", str(out)])
     text = capsys.readouterr().out
-    assert code == 0 and "1076 train / 120 test" in text  # 4 malformed lines are not rows
+    assert code == 0 and "956 train / 120 validation / 120 test" in text  # 4 malformed lines are not rows
+    assert text.count("train /") == 1 and "1076 train" not in text  # the final split, printed once (issue 21, 14)
     assert "warning:" in text and "skipped 4 of 1200" in text
     meta = json.loads((out / "meta.json").read_text())
     assert meta["num_feat"] == 39 and meta["train_config"]["sparse"] is True

@@ -174,8 +174,17 @@ def test_corrupt_meta_is_refused(trained, tmp_path):
         load_model_dir(other)
 
 
-def test_criteo_models_take_the_criteo_scoring_path(trained, tmp_path):
-    _, out = trained  # raw Criteo scoring itself: tests/serving/test_criteo_scoring.py
-    other = copy_dir(out, str(tmp_path / "criteo"))
-    edit_meta(other, data="criteo:/somewhere/train.txt")
-    assert Predictor(other).criteo and not Predictor(out).criteo
+def test_the_encoders_table_decides_the_raw_line_scoring_path(trained, tmp_path):
+    """Changed deliberately (issue 19): the encoder's recorded table schema,
+    not meta.json's --data string, says a model reads raw table lines."""
+    _, out = trained  # raw table scoring itself: tests/serving/test_criteo_scoring.py
+    named = copy_dir(out, str(tmp_path / "named"))
+    edit_meta(named, data="criteo:/somewhere/train.txt")
+    tabled = copy_dir(out, str(tmp_path / "tabled"))
+    path = os.path.join(tabled, "encoder.json")
+    encoder = json.load(open(path))
+    encoder["table"] = {"source": "csv", "label": "y", "columns": None, "sep": None, "header": True,
+                        "field_columns": [f"c{i}" for i in range(len(encoder["fields"]))]}
+    open(path, "w").write(json.dumps(encoder))
+    assert Predictor(tabled).table.source == "csv"
+    assert Predictor(out).table is None and Predictor(named).table is None

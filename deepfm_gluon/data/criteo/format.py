@@ -1,8 +1,8 @@
-"""The Criteo text layout: what a line holds and how integer fields become categories.
+"""The Criteo text layout, as a table schema (data/table/schema.py).
 
 A line is ``label, I1..I13, C1..C26``: 40 columns, TAB-separated in Kaggle's
 train.txt and the Terabyte day_N files; some copies (DeepCTR's sample) are
-comma-separated with a header line. Any value may be empty.
+comma-separated with a header line naming the columns. Any value may be empty.
 
 Integer fields are made categorical (data/tokens.py, transform
 ``criteo_integer``) the way the competition winners and FuxiCTR do it:
@@ -11,45 +11,23 @@ Integer fields are made categorical (data/tokens.py, transform
 and an empty cell is its own value too. Writing "260.0" or "260" gives the
 same token, so the tab and the comma copies encode alike.
 """
-import dataclasses
-
-from ...errors import DataFormatError, DeepFMError
-from ..tokens import integer_tokens  # noqa: F401  (the integer-field rule, shared with encoders)
+from ..table.schema import NUMERIC, Field, Schema, read_first_line
 
 NUM_INT = 13
 NUM_CAT = 26
 NUM_FIELDS = NUM_INT + NUM_CAT
 NUM_COLUMNS = 1 + NUM_FIELDS
 FIELD_NAMES = [f"I{i}" for i in range(1, NUM_INT + 1)] + [f"C{i}" for i in range(1, NUM_CAT + 1)]
-TRANSFORMS = ["criteo_integer"] * NUM_INT + ["identity"] * NUM_CAT  # per field, for the encoders
+TRANSFORMS = [NUMERIC] * NUM_INT + ["identity"] * NUM_CAT  # per field, for the encoders
 
-
-@dataclasses.dataclass(frozen=True)
-class CriteoFormat:
-    """How a file is laid out: separator character and whether line 1 is a header."""
-
-    sep: str = "\t"
-    header: bool = False
+CRITEO = Schema("criteo", "label", tuple(Field(n, n, t) for n, t in zip(FIELD_NAMES, TRANSFORMS)),
+                columns=("label", *FIELD_NAMES))
 
 
 def detect_format(path, sep=None, header=None):
-    """Fill in what was not given (``None``) from the file's first line.
-
-    Separator: TAB if the first line has one, else comma. Header: the first
-    cell is not a 0/1 label (DeepCTR's sample starts with ``label,I1,...``).
-    """
-    try:
-        with open(path, "rb") as f:
-            first = f.readline(1 << 20)
-    except FileNotFoundError:
-        raise DeepFMError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DeepFMError(f"{path}: is a directory, expected a Criteo text file") from None
-    if not first:
-        raise DataFormatError(path, None, "the file is empty", "Criteo lines")
-    text = first.decode("utf-8", errors="replace").rstrip("\r\n")
-    if sep is None:
-        sep = "\t" if "\t" in text else ","
-    if header is None:
-        header = text.split(sep, 1)[0] not in ("0", "1")
-    return CriteoFormat(sep=sep, header=bool(header))
+    """The ``Layout`` (``sep``, ``header``, ...) of a Criteo file, what was not
+    given (None) decided from line 1: TAB if it has one, else comma; a header
+    when line 1 names the columns (DeepCTR's sample starts ``label,I1,...``)."""
+    schema = CRITEO if sep is None and header is None else Schema(
+        CRITEO.source, CRITEO.label, CRITEO.fields, CRITEO.columns, sep, header)
+    return schema.resolve(path, read_first_line(path))

@@ -1,4 +1,5 @@
-"""Encode a Criteo file once into .npy arrays on disk; later runs memory-map them.
+"""Encode a table file (Criteo, Avazu, CSV) once into .npy arrays on disk;
+later runs memory-map them.
 
 The cache folder is keyed by the source file's absolute path, size and mtime
 and by every option that changes the encoding, so an edited file or another
@@ -27,10 +28,12 @@ from ...atomic import atomic_write_json
 from ...errors import DataFormatError, DeepFMError
 from ..reader import SkipReport
 from .encode import StreamingHashing, StreamingVocabulary
-from .format import NUM_FIELDS, CriteoFormat, detect_format
-from .reader import DEFAULT_CHUNK_BYTES, EXPECTED, read_chunks
+from .reader import DEFAULT_CHUNK_BYTES, expected, read_chunks
+from .schema import Layout, Schema, read_first_line
 
-CACHE_VERSION = 2  # 2: encoder.json (data/encoders.py) replaces vocab.json
+# 2: encoder.json (data/encoders.py) replaces vocab.json; 3: the schema is data
+# (encoder.json's "table"), long cells hash their bytes (not U+FFFD-replaced text)
+CACHE_VERSION = 3
 ENCODER_FILE = "encoder.json"
 HEADER_BYTES = 128
 REMAP_ROWS = 1 << 18
@@ -38,12 +41,14 @@ LOG_EVERY = 2_000_000  # rows between progress lines while building
 
 
 @dataclasses.dataclass(frozen=True)
-class CriteoOptions:
-    """How to read and encode. ``sep``/``header`` None: detected from line 1.
+class TableOptions:
+    """How to read and encode: the source's ``schema`` (its ``sep``/``header``
+    None: decided from line 1), and ``sep``/``header`` given here override it.
     ``hash_buckets`` 0: the book's vocabulary with ``min_threshold``; > 0:
     feature hashing into that many rows per field. The last ``test_fraction``
     of the data lines (in file order) is the hold-out set."""
 
+    schema: Optional[Schema] = None
     sep: Optional[str] = None
     header: Optional[bool] = None
     min_threshold: int = 4
@@ -54,8 +59,16 @@ class CriteoOptions:
 
     def encoding_key(self):
         """The options that change the bytes of the cache."""
-        return {"sep": self.sep, "header": self.header, "min_threshold": self.min_threshold,
-                "hash_buckets": self.hash_buckets, "test_fraction": self.test_fraction}
+        return {"schema": self.full_schema().to_dict(), "transforms": self.schema.transforms,
+                "min_threshold": self.min_threshold, "hash_buckets": self.hash_buckets,
+                "test_fraction": self.test_fraction}
+
+    def full_schema(self):
+        """The schema with this run's ``sep``/``header`` overrides applied."""
+        if self.schema is None:
+            raise DeepFMError("table options without a schema (say which data source)")
+        return dataclasses.replace(self.schema, sep=self.sep or self.schema.sep,
+                                   header=self.schema.header if self.header is None else self.header)
 
 
 def cache_key(path, options):
@@ -63,7 +76,7 @@ def cache_key(path, options):
     source = {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
               "version": CACHE_VERSION, **options.encoding_key()}
     digest = hashlib.sha1(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
-    return f"criteo-{os.path.basename(path)}-{digest}", source
+    return f"{options.schema.source}-{os.path.basename(path)}-{digest}", source
 
 
 def _npy_header(dtype, shape):
@@ -98,11 +111,11 @@ class NpyAppender:
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """Where the hold-out starts: the file's format, its data lines (header
+    """Where the hold-out starts: the file's layout, its data lines (header
     excluded) and how many of them, in file order, form the training part.
     Known only after the one reading pass (the line count is its by-product)."""
 
-    fmt: CriteoFormat
+    fmt: Layout
     data_lines: int
     num_train_lines: int
 
@@ -156,8 +169,8 @@ class EncodedRows:
 def streaming_encoder(options):
     """Step 2a: the encoder the encoding pass fits (vocabulary or hashing)."""
     if options.hash_buckets:
-        return StreamingHashing(options.hash_buckets)
-    return StreamingVocabulary(options.min_threshold)
+        return StreamingHashing(options.full_schema(), options.hash_buckets)
+    return StreamingVocabulary(options.full_schema(), options.min_threshold)
 
 
 def encode_rows(path, fmt, encoder, folder, options, log=None):
@@ -167,25 +180,28 @@ def encode_rows(path, fmt, encoder, folder, options, log=None):
     by ``uncount_holdout`` once the cut is known); returns ``EncodedRows``."""
     start = time.perf_counter()
     report = SkipReport(str(path))
-    features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, NUM_FIELDS)
+    num_fields = len(fmt.field_columns)
+    features = NpyAppender(os.path.join(folder, "features.npy"), np.int32, num_fields)
     labels = NpyAppender(os.path.join(folder, "labels.npy"), np.float32)
     row_lines = RowLines()
     try:
         for chunk in read_chunks(path, fmt, report, options.strict, options.chunk_bytes):
+            if not len(chunk):
+                continue
             row_lines.add(features.rows, chunk.line_index)
-            block = np.empty((NUM_FIELDS, len(chunk.labels)), dtype=np.int32)  # field-major
-            for f in range(NUM_FIELDS):
+            block = np.empty((num_fields, len(chunk.labels)), dtype=np.int32)  # field-major
+            for f in range(num_fields):
                 block[f] = encoder.observe(chunk, f, len(chunk.labels))
             features.append(block.T)
             labels.append(chunk.labels)
             if log is not None and features.rows // LOG_EVERY != (features.rows - len(chunk.labels)) // LOG_EVERY:
-                log(f"criteo: {features.rows} rows encoded, {time.perf_counter() - start:.0f}s")
+                log(f"{options.schema.source}: {features.rows} rows encoded, {time.perf_counter() - start:.0f}s")
     finally:
         features.close()
         labels.close()
     if not features.rows:
         raise DataFormatError(path, None, f"no valid line among {report.total_lines} "
-                              f"({report.summary()})", EXPECTED)
+                              f"({report.summary()})", expected(fmt))
     return EncodedRows(features.path, features.rows, report.total_lines, row_lines, report)
 
 
@@ -195,13 +211,14 @@ def uncount_holdout(rows, encoder):
     a block at a time; the text is not read again) and uncounted."""
     if not hasattr(encoder, "uncount"):
         return
-    row_bytes = NUM_FIELDS * np.dtype(np.int32).itemsize
+    width = len(encoder.schema.fields)
+    row_bytes = width * np.dtype(np.int32).itemsize
     with open(rows.path, "rb") as f:
         for start in range(rows.num_train, rows.rows, REMAP_ROWS):
             count = min(REMAP_ROWS, rows.rows - start)
             f.seek(HEADER_BYTES + start * row_bytes)
-            raw = np.fromfile(f, dtype=np.int32, count=count * NUM_FIELDS).reshape(count, NUM_FIELDS)
-            for field in range(NUM_FIELDS):
+            raw = np.fromfile(f, dtype=np.int32, count=count * width).reshape(count, width)
+            for field in range(width):
                 encoder.uncount(field, raw[:, field])
 
 
@@ -229,7 +246,8 @@ def remap_features(rows, lookups, offsets):
 
 def cache_meta(layout, encoder, rows, seconds):
     """Step 5, metadata: what meta.json records about the build."""
-    return {"version": CACHE_VERSION, "encoding": "hash" if encoder.kind == "hashing" else "vocab",
+    return {"version": CACHE_VERSION, "source": encoder.table.source,
+            "encoding": "hash" if encoder.kind == "hashing" else "vocab",
             "sep": layout.fmt.sep, "header": layout.fmt.header, "num_rows": rows.rows,
             "num_train": rows.num_train, "data_lines": layout.data_lines,
             "num_train_lines": layout.num_train_lines, "field_dims": encoder.field_dims.tolist(),
@@ -241,7 +259,9 @@ def build_cache(path, folder, options, log=None):
     """Read ``path`` once and write features.npy, labels.npy and encoder.json
     into ``folder``; returns the meta dict (the caller writes meta.json)."""
     start = time.perf_counter()
-    fmt = detect_format(path, options.sep, options.header)  # step 1: line 1 only
+    fmt = options.full_schema().resolve(path, read_first_line(path))  # step 1: line 1 only
+    if not fmt.header and options.schema.columns is None:  # numbered columns: scoring needs the count
+        options = dataclasses.replace(options, schema=dataclasses.replace(options.schema, columns=fmt.names))
     streaming = streaming_encoder(options)
     rows = encode_rows(path, fmt, streaming, folder, options, log)
     layout = split_layout(fmt, rows.data_lines, options)
@@ -258,10 +278,10 @@ def _check_strict(path, meta, options):
     report = meta["skip_report"]
     if options.strict and report["skipped"]:
         line, reason = report["examples"][0]
-        raise DataFormatError(path, line, reason, EXPECTED)
+        raise DataFormatError(path, line, reason, options.full_schema().expected())
 
 
-def open_cache(path, cache_dir, options=CriteoOptions(), log=None):
+def open_cache(path, cache_dir, options, log=None):
     """The cache folder for ``path`` (built now if absent) and its meta dict."""
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -279,7 +299,7 @@ def open_cache(path, cache_dir, options=CriteoOptions(), log=None):
     tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=cache_dir)
     try:
         meta = build_cache(path, tmp, options, log)
-        meta["source"] = source
+        meta["key"] = source
         atomic_write_json(os.path.join(tmp, "meta.json"), meta)
         try:
             os.replace(tmp, folder)
