@@ -34,6 +34,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..data.sources.registry import split_prefix
 from ..errors import DeepFMError
 from ..limits import SERVE_SETTINGS, serve_setting_problem
 from ..version import __version__
@@ -144,10 +145,12 @@ def versions(engine):
 
 def data_kind(name):
     """What /metadata says of the training data: its kind, never a path
-    ('synthetic', 'ctr', 'criteo' or 'files' for a folder of train.csv/test.csv)."""
+    ('synthetic', 'ctr', a table source's name such as 'criteo', or 'files'
+    for a folder of train.csv/test.csv)."""
     name = str(name or "")
-    if name.startswith("criteo:"):
-        return "criteo"
+    found = split_prefix(name)
+    if found:
+        return found[0].name
     return name if name in ("synthetic", "ctr") else "files"
 
 

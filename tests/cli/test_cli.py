@@ -63,7 +63,7 @@ def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--data", "/no/such/dir"], "not 'synthetic', 'ctr' or a directory"),
+    (["train", "--data", "/no/such/dir"], "not a data source or a folder"),
     (["evaluate", "--model-dir", "/no/such", "--data", "x"], "not a directory"),
     (["train", "--epochs", "0"], "expected a positive integer"),
     (["train", "--model", "fm", "--mlp-dims", "3,2"], "--mlp-dims applies to --model deepfm only"),

@@ -31,7 +31,7 @@ def test_is_dist_kvstore_objects():
 @pytest.mark.parametrize("spec, message", [
     (RunSpec(kvstore="nccl2"), "--kvstore nccl2: expected one of"),
     (RunSpec(model="fm", model_overrides={"mlp_dims": [3]}), "--mlp-dims applies to --model deepfm only"),
-    (RunSpec(hash_buckets=10), "--hash-buckets applies to --data criteo:PATH only"),
+    (RunSpec(hash_buckets=10), "--hash-buckets applies to --data avazu:PATH, criteo:PATH, csv:PATH only"),
     (RunSpec(resume=True), "resume needs a checkpoint directory"),
     (RunSpec(resume=True), "--resume and --no-checkpoints exclude each other"),
     (RunSpec(kvstore="dist_async", config=SPARSE, checkpoint_dir="c"), "need --kvstore dist_sync"),
