@@ -7,9 +7,10 @@ import subprocess
 import sys
 import time
 
+from ..data.sources.registry import resolve
 from ..errors import DeepFMError
 from ..models.registry import get_spec
-from .common import add_validation, load_data, preset_model_overrides, resolve_preset, train_config
+from .common import load_data, preset_model_overrides, resolve_preset, train_config
 
 DEFAULT_PATIENCE = 2  # a preset without early stopping (book) still stops every trial on validation
 
@@ -25,7 +26,7 @@ def import_tuning():
 
 def tune_settings(args, model, train_lines, trials, timeout=None):
     """The TuneSettings the flags describe for ``model``: the preset's values
-    (criteo: data -> bars) under the model's search space (or --space), with
+    (the data source's default: criteo: and avazu: data -> bars) under the model's search space (or --space), with
     early stopping always on and batch sizes that leave too few steps per
     epoch on ``train_lines`` left out of the space."""
     from ..experiments.search_space import fit_batch_choices, read_space_file  # with tuning: start-up
@@ -69,8 +70,9 @@ def open_tuning_study(args, settings, split, study_storage, tuning):
     url = args.storage or f"sqlite:///{os.path.abspath(os.path.join(args.out, 'study.db'))}"
     name = args.study or settings.model
     data = args.data
-    if data.startswith("criteo:"):
-        data = "criteo:" + os.path.realpath(data.split(":", 1)[1])
+    source, path = resolve(data)
+    if source.takes_path:  # the same file under any spelling is one study
+        data = f"{source.name}:{os.path.realpath(path)}"
     elif os.path.isdir(data):
         data = os.path.realpath(data)
     storage = study_storage.open_storage(url)
@@ -83,7 +85,7 @@ def open_tuning_study(args, settings, split, study_storage, tuning):
 def run(args):
     study_storage, tuning, tuning_report = import_tuning()
     get_spec(args.model)  # an unknown model: one line before any data is read
-    split = add_validation(load_data(args), args)
+    split = load_data(args, validation=True)  # the final split, printed once
     settings = tune_settings(args, args.model, len(split.train.labels), args.trials, args.timeout)
     study, url = open_tuning_study(args, settings, split, study_storage, tuning)
     print(f"study {study.study_name!r} in {study_storage.safe_url(url)}: {study_storage.progress(study)[0]} of "
