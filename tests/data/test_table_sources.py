@@ -150,3 +150,15 @@ def test_bad_names_and_schemas_are_one_line(avazu_file, tmp_path, capsys):
 
 def test_every_source_is_one_file_with_a_source_spec():
     assert {"avazu", "criteo", "csv", "ctr", "folder", "synthetic"} <= set(source_names())
+
+
+def test_launch_builds_the_cache_of_any_table_source_once(avazu_file, tmp_path, monkeypatch):
+    from deepfm_gluon.cli.launch_cmd import prepare_data_once
+    path, _ = avazu_file
+    said = []
+    prepare_data_once(["train", "--data", f"avazu:{path}", "--data-dir", str(tmp_path), "--hash-buckets", "40"],
+                      log=said.append)
+    assert len(said) == 1 and said[0].startswith("avazu cache ready in")
+    monkeypatch.setattr(cache_module, "build_cache", lambda *a: (_ for _ in ()).throw(AssertionError))
+    folder, _ = prepare_cache(f"avazu:{path}", str(tmp_path), DataOptions(hash_buckets=40))  # the workers' view
+    assert folder in said[0]
