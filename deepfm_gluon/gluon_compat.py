@@ -47,14 +47,23 @@ def set_update_counts(optimizer, counts):
 
 # --- Trainer: kvstore set-up (distributed workers) ------------------------
 
-def init_kvstore_now(trainer, rescale_grad):
+def init_kvstore_now(trainer, rescale_grad, send_optimizer=None):
     """Create the Trainer's kvstore and push/pull the initial parameters now,
     instead of inside the first ``step()`` (after that step's backward).
 
     ``rescale_grad`` must be the optimizer's final gradient scale, since the
-    optimizer is sent to the servers as it is now (``update_on_kvstore``)."""
+    optimizer is sent to the servers as it is now (``update_on_kvstore``).
+    ``send_optimizer(optimizer)``: how it is sent, instead of MXNet's
+    ``kv.set_optimizer``, which pickles it to the servers."""
     trainer._check_and_rescale_grad(rescale_grad)
-    trainer._init_kvstore()
+    kv = trainer._kvstore_params["kvstore"]
+    if send_optimizer is not None and not isinstance(kv, str):
+        kv.set_optimizer = send_optimizer  # the instance attribute shadows the pickling method
+    try:
+        trainer._init_kvstore()
+    finally:
+        if send_optimizer is not None and not isinstance(kv, str):
+            del kv.set_optimizer
     trainer._init_params()
 
 

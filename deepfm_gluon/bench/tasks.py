@@ -19,7 +19,7 @@ def _set_np():
 
 
 def _load_npz(path):
-    data = np.load(path)
+    data = np.load(path, allow_pickle=False)
     return data["X"], data["y"]
 
 
@@ -90,7 +90,7 @@ def ours_loop(npz_path, epochs, batch_size, seed=0, devices="cpu", model="deepfm
 
 
 def _field_dims_from_npz(path):
-    return np.load(path)["field_dims"]
+    return np.load(path, allow_pickle=False)["field_dims"]
 
 
 def _tile_rows(X, rows):

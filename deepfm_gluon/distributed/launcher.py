@@ -23,13 +23,11 @@ import time
 from ..errors import DeepFMError
 
 LOCALHOST = "127.0.0.1"
-# Importing MXNet with DMLC_ROLE=scheduler/server runs that role until the job
-# ends; nothing else is needed there (no pandas, no data), so the roles start
-# fast and need only MXNet on a server host.
-SCHEDULER_ARGV = ["-c", "import mxnet"]
-# Servers run the package's server: it unpickles the routed optimizer of
-# sparse jobs and answers their commands (distributed/ps_server.py).
+# Scheduler and servers run the package's server (distributed/ps_server.py): it
+# takes the optimizer as JSON and answers the package's commands; MXNet's own
+# (what `import mxnet` runs with DMLC_ROLE set) would unpickle command bodies.
 SERVER_ARGV = ["-m", "deepfm_gluon.distributed.ps_server"]
+SCHEDULER_ARGV = SERVER_ARGV
 
 
 class JobFailed(DeepFMError):

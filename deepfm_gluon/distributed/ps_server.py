@@ -1,16 +1,23 @@
-"""A kvstore server (or scheduler) that can unpickle RoutedOptimizer and
-answers extra commands: ``python -m deepfm_gluon.distributed.ps_server``.
+"""A kvstore server (or scheduler) that never unpickles, and answers the
+package's commands: ``python -m deepfm_gluon.distributed.ps_server``.
 
-MXNet's server passes only command head 0 to the Python controller, on its
-main thread and in order with the updates; unknown heads are dropped
-silently. So the extra commands ride on head 0 with a body that is not a
-pickle (apache/mxnet#15919: Trainer.set_learning_rate never reaches servers):
+MXNet's own server takes command head 0 as a pickled optimizer and runs
+``pickle.loads`` on it: whoever reaches a server's port could run code there.
+This one takes only "DFM ..." commands on head 0 and refuses anything else
+in one line, unread. MXNet's server passes only head 0 to the Python
+controller, on its main thread and in order with the updates
+(apache/mxnet#15919: Trainer.set_learning_rate never reaches servers):
 
+  "DFM OPTIMIZER {json}"  build the RoutedOptimizer it describes (names and
+                          hyperparameters on an allow-list; ps_optimizer.py)
   "DFM SET_LR 0.01"   the servers' learning rate, states kept
   "DFM STATS"         print the rows pushed per table key
   "DFM SAVE DIR"      write this server's tables' optimizer states and update counts
   "DFM LOAD DIR"      put them back (the weights come back through kv.init)
 
+A command that fails (a refused optimizer, an unreadable or pickled state
+file) ends this server with one line and exit code 2, so the launcher stops
+the job naming it; nothing is applied half-way silently.
 ``import mxnet`` runs the server inside the import when DMLC_ROLE=server, so
 the role is hidden during the import and restored after.
 """
@@ -32,31 +39,48 @@ def serve():
     """Run this process's DMLC_ROLE (server or scheduler) until the job ends."""
     mx = _import_mxnet_quietly()
     from mxnet.kvstore import kvstore_server  # after the start-up guard above: mxnet imported role-less
+    from ..errors import DeepFMError, useful_line  # after the guard, with the other package imports
+    from .ps_optimizer import COMMAND, optimizer_from_command  # after the guard (imports mxnet)
 
     class Server(kvstore_server.KVStoreServer):
         def _controller(self):
-            base = super()._controller()
-
             def controller(cmd_id, cmd_body, _):
-                body = cmd_body.decode() if isinstance(cmd_body, bytes) else cmd_body
+                rank = self.kvstore.rank
+                body = cmd_body.decode("utf-8", "replace") if isinstance(cmd_body, bytes) else str(cmd_body)
                 if cmd_id != 0 or not body.startswith(MARK):
-                    return base(cmd_id, cmd_body, _)
+                    print(f"server {rank}: refused command {cmd_id} ({len(body)} bytes, not a DFM "
+                          "command; a pickled optimizer is never read)", flush=True)
+                    return
                 what, _, arg = body[len(MARK):].partition(" ")
-                optimizer = self.kvstore._updater.optimizer
-                if what == "SET_LR":
-                    optimizer.set_learning_rate(float(arg))
-                elif what == "STATS":
-                    print(f"server {self.kvstore.rank}: rows pushed {optimizer.rows_pushed}", flush=True)
-                elif what == "SAVE":
-                    save_states(self.kvstore.rank, self.kvstore._updater, arg)
-                elif what == "LOAD":
-                    load_states(self.kvstore.rank, self.kvstore._updater, arg)
+                try:
+                    run_command(self.kvstore, what, arg)
+                except (DeepFMError, mx.base.MXNetError, OSError, ValueError, KeyError, TypeError,
+                        AttributeError) as err:
+                    print(f"server {rank}: error: DFM {what}: {useful_line(err, 300) or type(err).__name__}",
+                          flush=True)
+                    sys.stdout.flush()
+                    os._exit(2)
+
             return controller
 
-    if os.environ.get("DMLC_ROLE") == "server":
-        Server(mx.kv.create("dist")).run()
-    else:
-        kvstore_server._init_kvstore_server_module()
+    def run_command(kvstore, what, arg):
+        updater = kvstore._updater
+        if what == COMMAND:
+            kvstore.set_optimizer(optimizer_from_command(arg))  # on a server: sets the updater, no pickle
+        elif updater is None:
+            raise DeepFMError("no optimizer set yet")
+        elif what == "SET_LR":
+            updater.optimizer.set_learning_rate(float(arg))
+        elif what == "STATS":
+            print(f"server {kvstore.rank}: rows pushed {updater.optimizer.rows_pushed}", flush=True)
+        elif what == "SAVE":
+            save_states(kvstore.rank, updater, arg)
+        elif what == "LOAD":
+            load_states(kvstore.rank, updater, arg)
+        else:
+            raise DeepFMError(f"unknown command {what!r}")
+
+    Server(mx.kv.create("dist")).run()  # the scheduler too: no role runs MXNet's pickling controller
 
 
 def save_states(rank, updater, folder):
@@ -90,7 +114,7 @@ def load_states(rank, updater, folder):
         key = int(key_text)
         parts = []
         for j in range(entry["parts"]):
-            a = np.load(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"))
+            a = np.load(os.path.join(folder, f"server{rank}-key{key}-state{j}.npy"), allow_pickle=False)
             parts.append(mx.nd.sparse.row_sparse_array(
                 (mx.nd.array(a), mx.nd.arange(len(a), dtype="int64")), shape=a.shape))
         if parts:

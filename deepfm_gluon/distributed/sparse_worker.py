@@ -32,6 +32,7 @@ A resumed job loads the model before the keys are initialised, so the
 servers start from the saved tables, then ``DFM LOAD`` puts the states back.
 """
 import os
+from functools import partial
 
 import mxnet as mx
 import numpy as np
@@ -43,7 +44,7 @@ from ..models import LogitView
 from ..training.checkpoint import read_latest
 from ..training.optimizers import make_optimizer, make_table_optimizer, make_trainer
 from ..training.sparse import TABLES, compact_twin
-from .ps_optimizer import RoutedOptimizer
+from .ps_optimizer import RoutedOptimizer, send_optimizer
 from .sharding import per_worker_batch
 from .worker import DistributedFitter
 
@@ -99,15 +100,16 @@ class DistributedSparseFitter(DistributedFitter):
                  if not any(p is small for _, _, small in self.ps_tables)}
         scale = workers if self.sync else 1
         if self.sync:  # servers: tables updated, dense keys summed; dense Adam on every worker
-            if rank == 0:
-                kv.set_optimizer(RoutedOptimizer(table_opt, None, keys))
+            if rank == 0:  # as JSON (ps_optimizer.py), not kv.set_optimizer's pickle
+                send_optimizer(kv, RoutedOptimizer(table_opt, None, keys))
             gluon_compat.kvstore_barrier(kv)
             trainer = make_trainer(dense, self.config, lr, kvstore=kv, batch_scale=scale)
         else:  # dist_async: Gluon sends the Trainer's optimizer itself, so it is the routed one
             routed = RoutedOptimizer(table_opt, make_optimizer(name, lr), keys)
             trainer = make_trainer(dense, self.config, lr, kvstore=kv, update_on_kvstore=True,
                                    batch_scale=scale, optimizer=routed)
-        gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (self.per_worker * scale))
+        gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (self.per_worker * scale),
+                                      send_optimizer=partial(send_optimizer, kv))
         self.init_shared_keys()
         mx.nd.waitall()
         gluon_compat.kvstore_barrier(kv)

@@ -15,6 +15,7 @@ How the numbers stay those of one process with the same global batch B:
   forward pass, not lazily in the first step (a race, see initialize).
 """
 import contextlib
+from functools import partial
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ from ..training.config import KVSTORES, is_dist_kvstore
 from ..training.driver import train_epochs
 from ..training.loop import Fitter
 from ..training.optimizers import make_trainer
+from .ps_optimizer import send_optimizer
 from .sharding import per_worker_batch, shard_dataset
 
 DIST_KVSTORES = tuple(k for k in KVSTORES if is_dist_kvstore(k))
@@ -159,7 +161,8 @@ class DistributedFitter(Fitter):
         # here, before any forward pass, and wait. The rescale must be final
         # before the optimizer is sent.
         per_worker = self.config.batch_size // self.num_workers
-        gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (per_worker * scale))
+        gluon_compat.init_kvstore_now(trainer, gluon_compat.trainer_scale(trainer) / (per_worker * scale),
+                                      send_optimizer=partial(send_optimizer, self.kvstore))
         self.init_shared_keys()
         mx.nd.waitall()
         self.trainer = trainer

@@ -30,7 +30,7 @@ def test_local_job_roles_and_environment():
         assert role.env["DMLC_PS_ROOT_PORT"] == str(job.root_port)
         assert role.env["DMLC_NUM_WORKER"] == "2" and role.env["DMLC_NUM_SERVER"] == "1"
         assert role.env["DMLC_ROLE"] == role.kind
-    assert job.roles[0].argv == ["/py", "-c", "import mxnet"]
+    assert job.roles[0].argv == ["/py", "-m", "deepfm_gluon.distributed.ps_server"]  # never MXNet's pickling controller
     assert job.roles[1].argv == ["/py", "-m", "deepfm_gluon.distributed.ps_server"]
     assert job.roles[2].argv == ["/py", "-m", "deepfm_gluon", *TRAIN, "--kvstore", "dist_sync"]
 

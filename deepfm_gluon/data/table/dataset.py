@@ -26,8 +26,8 @@ class TableDataset:
 
     def __init__(self, folder, meta, start, stop, skip_report, encoder):
         self.folder, self.meta = folder, meta
-        features = np.load(os.path.join(folder, "features.npy"), mmap_mode="r")
-        labels = np.load(os.path.join(folder, "labels.npy"), mmap_mode="r")
+        features = np.load(os.path.join(folder, "features.npy"), mmap_mode="r", allow_pickle=False)
+        labels = np.load(os.path.join(folder, "labels.npy"), mmap_mode="r", allow_pickle=False)
         self.features, self.labels = features[start:stop], labels[start:stop]
         self.count = stop - start
         self.field_dims = np.asarray(meta["field_dims"], dtype=np.int64)
