@@ -89,6 +89,12 @@ def child_block_names(block):
     return list(block._children)
 
 
+def own_parameter_names(block):
+    """Names of the Parameters ``block`` registered on itself (``self.params.get``
+    in its constructor), not in a child block."""
+    return list(block._reg_params)
+
+
 def params_by_structural_name(block):
     """{structural name: Parameter}, the names ``save_parameters`` writes
     (e.g. 'embedding.weight'), independent of the Block's name prefix."""

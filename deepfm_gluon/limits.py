@@ -32,9 +32,11 @@ def is_int(value):
 
 
 def model_config_problem(config, num_feat=None):
-    """The first problem of a model config dict (field_dims, num_factors and,
-    for DeepFM, mlp_dims, drop_rate) as 'key: ...' text; None if it is sound.
-    Checked from the numbers alone, before any array exists."""
+    """The first problem of a model config dict's field_dims (and the table
+    size they make with ``num_factors``, where the model has one) as
+    'key: ...' text; None if it is sound. Checked from the numbers alone,
+    before any array exists; the model's own hyperparameters are its
+    ModelSpec's to check (``config_problem``)."""
     dims = config.get("field_dims")
     if not isinstance(dims, list) or not dims or not all(is_int(d) and d >= 1 for d in dims):
         return "field_dims: expected a non-empty list of positive integers"
@@ -42,22 +44,13 @@ def model_config_problem(config, num_feat=None):
         return f"field_dims: {len(dims)} fields, more than the limit {MAX_FIELDS}"
     if num_feat is not None and len(dims) != num_feat:
         return f"field_dims: {len(dims)} fields but num_feat is {num_feat}"
-    factors = config.get("num_factors")
+    factors = config.get("num_factors", 1)
     if not is_int(factors) or not 1 <= factors <= MAX_FACTORS:
         return f"num_factors: expected an integer 1..{MAX_FACTORS}, got {factors!r}"
     size = sum(dims) * (factors + 1)
     if size > MAX_PARAMETERS:
         return (f"field_dims: {sum(dims)} rows x {factors + 1} columns = {size} parameters, "
                 f"more than the limit {MAX_PARAMETERS}")
-    if "mlp_dims" in config:
-        mlp = config["mlp_dims"]
-        if (not isinstance(mlp, list) or len(mlp) > MAX_MLP_LAYERS
-                or not all(is_int(d) and 1 <= d <= MAX_MLP_WIDTH for d in mlp)):
-            return f"mlp_dims: expected up to {MAX_MLP_LAYERS} integers 1..{MAX_MLP_WIDTH}, got {mlp!r}"
-    if "drop_rate" in config:
-        rate = config["drop_rate"]
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            return f"drop_rate: expected a number in [0, 1), got {rate!r}"
     return None
 
 

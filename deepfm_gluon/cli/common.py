@@ -51,12 +51,90 @@ def resolve_preset(args, note=print):
 
 
 def preset_model_overrides(preset, kind):
-    """Model keyword arguments of ``preset`` for ``kind`` (None: the book's)."""
-    overrides = {"num_factors": preset.num_factors}
-    if kind == "deepfm":
-        overrides["mlp_dims"] = list(preset.mlp_dims) if preset.mlp_dims is not None else None
-        overrides["drop_rate"] = preset.drop_rate
-    return {k: v for k, v in overrides.items() if v is not None}
+    """Model keyword arguments of ``preset`` for ``kind``: only the
+    hyperparameters the model declares (a preset's MLP does not reach FM);
+    None values (the model's own defaults) left out."""
+    spec = model_spec(kind)
+    values = {"num_factors": preset.num_factors, "drop_rate": preset.drop_rate,
+              "mlp_dims": list(preset.mlp_dims) if preset.mlp_dims is not None else None}
+    return {name: value for name, value in values.items()
+            if value is not None and spec.hyperparameter(name) is not None}
+
+
+def model_spec(kind):
+    """The registered ModelSpec of ``kind``; an unknown name is one line listing the known ones."""
+    from ..models.registry import get_spec  # start-up: model modules load MXNet; only once a command runs
+    return get_spec(kind)
+
+
+def shown(value):
+    """A hyperparameter value as typed: 30,20,10 for a list."""
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def flag_dest(flag):
+    """'--num-factors' -> 'num_factors', the argparse attribute of a flag."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+def parse_model_args(spec, texts):
+    """``--model-arg NAME=VALUE`` strings -> {name: value}, each parsed by the
+    model's Hyperparameter; an unknown name or bad value is one line naming it."""
+    values = {}
+    for text in texts or ():
+        name, eq, value = str(text).partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise DeepFMError(f"--model-arg {text!r}: expected NAME=VALUE")
+        hyperparameter = spec.hyperparameter(name)
+        if hyperparameter is None:
+            raise DeepFMError(f"--model-arg {text}: {spec.config_problem({name: None})}")
+        try:
+            values[name] = hyperparameter.parse(value)
+        except ValueError as err:
+            raise DeepFMError(f"--model-arg {text}: model {spec.name}: {err}") from None
+    return values
+
+
+def model_overrides(args, kind, typed_flags=()):
+    """Model keyword arguments for ``kind``: the preset's (only what the model
+    declares), the dedicated flags a hyperparameter names (Hyperparameter.flag:
+    --num-factors, --mlp-dims, --dropout) on top, then a ``--config`` file's
+    hyperparameters without a flag (``args.model_args``), then
+    ``--model-arg NAME=VALUE``.
+    ``typed_flags``: dedicated flags the user typed (their args attribute
+    names): one the model has no hyperparameter for is refused, naming the
+    model's hyperparameters. Every value is range-checked, naming its flag."""
+    spec = model_spec(kind)
+    preset = resolve_preset(args)
+    overrides = preset_model_overrides(preset, kind)
+    declared = {flag_dest(h.flag): h for h in spec.hyperparameters if h.flag}
+    for dest in typed_flags:
+        if dest not in declared:
+            known = ", ".join(h.name + (f" ({h.flag})" if h.flag else "") for h in spec.hyperparameters)
+            raise DeepFMError(f"--{dest.replace('_', '-')}: model {kind} has no hyperparameter set by it; "
+                              f"its hyperparameters: {known or 'none'} (deepfm-gluon models)")
+    source = {}  # name -> the flag text that set it
+    for dest, h in declared.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            try:
+                overrides[h.name] = h.parse(value) if isinstance(value, str) else (
+                    list(value) if isinstance(value, (list, tuple)) else value)
+            except ValueError as err:
+                raise DeepFMError(f"{h.flag} {value!r}: {err}") from None
+            source[h.name] = f"{h.flag} {shown(overrides[h.name])}"
+    for name, value in (getattr(args, "model_args", None) or {}).items():  # --config values without a flag
+        overrides[name], source[name] = value, f"--config {getattr(args, 'config', None)}: {name} {shown(value)}"
+    for name, value in parse_model_args(spec, getattr(args, "model_arg", None)).items():
+        overrides[name], source[name] = value, f"--model-arg {name}={shown(value)}"
+    for name, value in overrides.items():
+        if spec.hyperparameter(name) is None:
+            raise DeepFMError(f"{source.get(name, '--config')}: {spec.config_problem({name: value})}")
+        problem = spec.hyperparameter(name).problem(value)
+        if problem:
+            raise DeepFMError(f"{source.get(name, f'--preset {preset.name}')}: model {kind}: {problem}")
+    return overrides
 
 
 def train_config(args):
@@ -115,8 +193,9 @@ def load_data(args, validation=None):
 
 
 def reject_lr(args):
-    """Commands that train both models use each model's book rate; a single
-    --lr would silently apply to neither."""
+    """Commands that train several models use each model's own rate
+    (ModelSpec.lr; the book's for FM and DeepFM); a single --lr would
+    silently apply to all of them."""
     if args.lr is not None:
         raise DeepFMError("--lr: this command trains each model with its book learning rate "
-                          "(FM 0.02, DeepFM 0.01); use `train --lr` for another rate")
+                          "(its own: FM 0.02, DeepFM 0.01, `deepfm-gluon models`); use `train --lr` for another rate")

@@ -11,6 +11,11 @@ import os
 from ..limits import SERVE_SETTINGS, serve_setting_problem
 from ..version import __version__
 
+# The dedicated model flags (flag -> argparse attribute): a model's Hyperparameter.flag
+# names one of them; any hyperparameter is also set by --model-arg NAME=VALUE.
+MODEL_FLAGS = {"--num-factors": "num_factors", "--mlp-dims": "mlp_dims", "--dropout": "dropout"}
+MODELS_HINT = "a registered model (`deepfm-gluon models` lists them; plug-ins: $DEEPFM_GLUON_MODELS)"
+
 # training.config.KVSTORES (not imported: training/ loads MXNet); a test keeps the two equal
 KVSTORE_CHOICES = ["device", "local", "dist_sync", "dist_async"]
 
@@ -125,11 +130,13 @@ def add_protocol_args(parser):
                         help="L2 penalty on every other weight (MLP, linear layer, biases), as "
                              "the optimizer's weight decay (default 0)")
     parser.add_argument("--num-factors", type=positive_int, default=None,
-                        help="embedding size (default: the book's, DeepFM 10, FM 20)")
+                        help="embedding size, for models that have one (default: the model's; the "
+                             "book's DeepFM 10, FM 20)")
     parser.add_argument("--mlp-dims", default=None,
-                        help="DeepFM hidden sizes, comma-separated (default: 30,20,10)")
+                        help="MLP hidden sizes, comma-separated, for models with an MLP (default: the "
+                             "model's; DeepFM 30,20,10)")
     parser.add_argument("--dropout", type=non_negative_float, default=None,
-                        help="DeepFM MLP dropout (default 0.1)")
+                        help="MLP dropout, for models with one (default: the model's; DeepFM 0.1)")
 
 
 def add_train_args(parser, epochs=None):
@@ -159,8 +166,11 @@ def add_train_args(parser, epochs=None):
 
 
 def add_train(subparsers):
-    p = subparsers.add_parser("train", help="train FM or DeepFM and save it")
-    p.add_argument("--model", choices=["deepfm", "fm"], default="deepfm")
+    p = subparsers.add_parser("train", help="train a model (DeepFM by default) and save it")
+    p.add_argument("--model", default="deepfm", metavar="NAME", help=MODELS_HINT + "; default deepfm")
+    p.add_argument("--model-arg", action="append", default=None, metavar="NAME=VALUE",
+                   help="set any hyperparameter the model declares (repeatable), e.g. "
+                        "--model-arg num_factors=16; `deepfm-gluon models` lists them with ranges")
     p.add_argument("--config", metavar="FILE", default=None,
                    help="a JSON configuration (model, hyperparameters, training settings), e.g. the "
                         "best.json `tune` writes; flags typed beside it override its values")
@@ -209,8 +219,21 @@ def add_prepare(subparsers):
     p.set_defaults(handler="prepare_cmd:run")
 
 
+def add_models(subparsers):
+    p = subparsers.add_parser("models", help="list the registered models: hyperparameters, defaults, "
+                                             "ranges, learning rate, tables, ONNX export")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler="models_cmd:run")
+
+
 def add_compare(subparsers):
-    p = subparsers.add_parser("compare", help="train FM and DeepFM on the same data; print a table")
+    p = subparsers.add_parser("compare", help="train several models (default FM and DeepFM) on the same "
+                                              "data under two protocols; print a table")
+    p.add_argument("--models", default="fm,deepfm", metavar="NAMES",
+                   help="comma-separated registered models, or 'all' (default fm,deepfm)")
+    p.add_argument("--seeds", type=positive_int, default=1,
+                   help="seeds per model and protocol (--seed .. --seed+N-1); with 2 or more, "
+                        "each model is paired by seed with the first one (paired t-test)")
     add_data_args(p)
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
@@ -386,8 +409,8 @@ def add_http(subparsers):
     p.set_defaults(handler="http_cmd:run")
 
 
-SUBCOMMANDS = [add_train, add_serve, add_prepare, add_compare, add_experiments, add_tune, add_launch, add_bench,
-               add_export, add_http]
+SUBCOMMANDS = [add_train, add_models, add_serve, add_prepare, add_compare, add_experiments, add_tune, add_launch,
+               add_bench, add_export, add_http]
 
 
 def build_parser():

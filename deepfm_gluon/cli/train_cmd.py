@@ -7,26 +7,15 @@ from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, resume_problem
 from ..training.metrics import format_scores, unprefixed
 from .config_args import apply_config_file, typed_flags
-from .common import load_data, preset_model_overrides, resolve_preset, train_config
+from .common import load_data, model_overrides, train_config
+from .parser import MODEL_FLAGS
 from .run_folder import check_out_path, claim_run_folder, lock_run_folder
 
 RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
                 "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
                 "optimizer", "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation",
                 "split", "split_seed", "dense_l2", "preset_batch", "model_args", "label", "categorical",
-                "numeric", "sep", "header")
-
-
-def model_overrides(args):
-    """Model keyword arguments: the preset's, with --num-factors/--mlp-dims/--dropout on top."""
-    preset = resolve_preset(args)
-    overrides = preset_model_overrides(preset, args.model)
-    if args.model != "deepfm" and getattr(args, "explicit_dropout", False):
-        overrides["drop_rate"] = preset.drop_rate  # RunSpec.validate names the mistake
-    if args.model != "deepfm" and getattr(args, "explicit_mlp_dims", False):
-        overrides["mlp_dims"] = list(preset.mlp_dims)
-    overrides.update(getattr(args, "model_args", None) or {})  # --config values without a flag
-    return overrides
+                "numeric", "sep", "header", "model_arg")
 
 
 def run_spec_from_args(args, note=print):
@@ -38,7 +27,8 @@ def run_spec_from_args(args, note=print):
     if checkpoints and not args.resume and args.kvstore == "dist_async":
         checkpoints = None
     spec = RunSpec(model=args.model, config=config, data=args.data, hash_buckets=args.hash_buckets,
-                   model_overrides=model_overrides(args), kvstore=args.kvstore,
+                   model_overrides=model_overrides(args, args.model, getattr(args, "typed_model_flags", ())),
+                   kvstore=args.kvstore,
                    checkpoint_dir=checkpoints, resume=bool(args.resume), out_dir=args.out)
     return spec.validate()
 
@@ -64,7 +54,8 @@ def apply_resume(args):
 
 
 def run(args):
-    args.explicit_dropout, args.explicit_mlp_dims = args.dropout is not None, args.mlp_dims is not None
+    # the dedicated model flags typed here (a resumed run's saved values are not "typed")
+    args.typed_model_flags = [dest for dest in MODEL_FLAGS.values() if getattr(args, dest, None) is not None]
     lock = None
     if getattr(args, "config", None):
         if args.resume:

@@ -43,7 +43,7 @@ from ..errors import DeepFMError
 from ..models import LogitView
 from ..training.checkpoint import read_latest
 from ..training.optimizers import make_optimizer, make_table_optimizer, make_trainer
-from ..training.sparse import TABLES, compact_twin
+from ..training.sparse import compact_twin, num_fields_of
 from .ps_optimizer import RoutedOptimizer, send_optimizer
 from .sharding import per_worker_batch
 from .worker import DistributedFitter
@@ -67,21 +67,22 @@ class DistributedSparseFitter(DistributedFitter):
     def initialize(self):
         # the model's tables are only read (evaluation, the saved model): no gradient buffers,
         # and large ones filled a slice at a time (training/tables.py), as in one process
-        self.init_net(self.contexts[:1], sparse_tables=TABLES)
+        tables = self.spec.tables
+        self.init_net(self.contexts[:1], sparse_tables=tables)
         if self.resume:  # before the keys are initialised: the servers start from the saved tables
             path, state = read_latest(self.checkpoint_dir)
             gluon_compat.load_parameters_in_place(self.net, os.path.join(path, "model.params"))
             self._resumed = (state["epoch"], path)
         kv, rank, workers = self.kvstore, self.rank, self.num_workers
         self.per_worker = per_worker_batch(self.config.batch_size, workers)
-        self.twin = compact_twin(self.net, self.per_worker * self.net.num_fields)
-        for name in TABLES:  # the compact tables are overwritten every step
+        self.twin = compact_twin(self.net, self.per_worker * num_fields_of(self.net), tables)
+        for name in tables:  # the compact tables are overwritten every step
             getattr(self.twin, name).initialize(mx.init.Zero(), force_reinit=True)
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
         self.ps_tables = []  # (key, the model's table, the twin's compact table)
-        for t, name in enumerate(TABLES):
+        for t, name in enumerate(tables):
             big = getattr(self.net, name).weight
             key, shape = TABLE_KEY_BASE + t, big.shape
             if rank == 0:  # every row: the server sizes its array by the rows sent

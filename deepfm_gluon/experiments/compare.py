@@ -1,5 +1,6 @@
-"""FM against DeepFM, each with the book's settings, on the same data, under
-two protocols side by side:
+"""Any set of registered models (FM and DeepFM by default), each with its
+own defaults (the book's for FM and DeepFM), on the same data, under two
+protocols side by side:
 
 - book: train on all training lines for ``config.epochs`` epochs and report
   the final epoch's test metrics (what the chapter prints);
@@ -10,6 +11,11 @@ two protocols side by side:
 Two runs per model, on purpose: the book's protocol trains on every line,
 which a validation split would change. The second run stops early, so it
 costs a few epochs, not thirty.
+
+With several seeds every model is trained once per seed and protocol; the
+rows hold the means over seeds, and each model is paired by seed with the
+first one listed (the baseline): the paired t-test of ``reproduce``
+(experiments/paired.py), per protocol.
 """
 import dataclasses
 import os
@@ -17,8 +23,10 @@ import os
 from ..atomic import atomic_write_json
 from ..training.metrics import METRICS
 from ..training.plotting import plot_histories
+from .paired import paired_difference
 from .runner import train_model
 
+DEFAULT_KINDS = ("fm", "deepfm")
 PROTOCOLS = ("book", "early-stop")
 # Column names come from the one metrics table (training/metrics.py): "test AUC", "test NE", ...
 TEST_COLUMNS = tuple(f"test {m.label}" for m in METRICS)
@@ -45,33 +53,45 @@ def by_protocol(rows):
     return out
 
 
-def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm"), out_dir=None,
-                      log=print, model_overrides=None):
-    """Both protocols per kind: the book's on ``split`` (no validation) and
-    early stopping (``patience``, ``config.monitor``) on ``validated`` (a
-    DataSplit with a validation part). ``model_overrides``: {kind: kwargs}.
+def title(kinds, split):
+    return f"{' vs '.join(kinds)} on {split.name}"
 
-    Returns (rows, runs): one dict per kind with the BOTH_COLUMNS keys, and
-    {protocol: {kind: History}}. With ``out_dir``: compare.json (both) and
-    compare.png there, and book/KIND and early-stop/KIND model directories."""
+
+def compare_protocols(split, validated, config, patience=2, kinds=DEFAULT_KINDS, out_dir=None,
+                      log=print, model_overrides=None, seeds=None):
+    """Both protocols per kind (registered model names): the book's on
+    ``split`` (no validation) and early stopping (``patience``,
+    ``config.monitor``) on ``validated`` (a DataSplit with a validation
+    part). ``model_overrides``: {kind: kwargs}; ``seeds``: ints (None: just
+    ``config.seed``).
+
+    Returns (rows, runs): one dict per kind with the BOTH_COLUMNS keys (means
+    over seeds), and {protocol: {kind: History}} (the first seed's). With
+    ``out_dir``: compare.json (both protocols, and with two or more seeds
+    the paired tests against the first kind) and compare.png there, and
+    book/KIND and early-stop/KIND model directories (the first seed's)."""
     sub = (lambda name: os.path.join(out_dir, name)) if out_dir else (lambda name: None)
-    book_rows, book = compare_models(split, dataclasses.replace(config, early_stop=None), kinds,
-                                     out_dir=sub("book"), log=log, model_overrides=model_overrides)
+    seeds = list(seeds) if seeds else [config.seed]
+    book_rows, book, book_seeds = compare_seeds(split, dataclasses.replace(config, early_stop=None), kinds,
+                                                seeds, sub("book"), log, model_overrides)
     early_config = dataclasses.replace(config, early_stop=patience)
-    early_rows, early = compare_models(validated, early_config, kinds, out_dir=sub("early-stop"), log=log,
-                                       model_overrides=model_overrides)
+    early_rows, early, early_seeds = compare_seeds(validated, early_config, kinds, seeds, sub("early-stop"),
+                                                   log, model_overrides)
     rows = []
     for kind, b, e in zip(kinds, book_rows, early_rows):
         chosen = early[kind].chosen
         rows.append({"model": kind, **{f"book: {c}": b[c] for c in TEST_COLUMNS}, "book: epochs": b["epochs"],
-                     **{f"early-stop: {c}": v for c, v in test_columns(chosen).items()},
+                     **{f"early-stop: {c}": e[c] for c in TEST_COLUMNS},
                      "early-stop: epoch": chosen["epoch"], "early-stop: epochs run": chosen["epochs_run"]})
     runs = {"book": book, "early-stop": early}
+    paired = {"book": paired_rows(book_seeds, kinds), "early-stop": paired_rows(early_seeds, kinds)} \
+        if len(seeds) > 1 else None
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
-        plot_histories(book, os.path.join(out_dir, "compare.png"), title=f"FM vs DeepFM on {split.name}")
+        plot_histories(book, os.path.join(out_dir, "compare.png"), title=title(kinds, split))
         atomic_write_json(os.path.join(out_dir, "compare.json"), {
-            "rows": rows, "protocols": {
+            "models": list(kinds), "seeds": seeds, "rows": rows,
+            **({"paired": paired} if paired else {}), "protocols": {
                 "book": {"split": split.protocol, "epochs": config.epochs, "rows": book_rows},
                 "early-stop": {"split": validated.protocol, "patience": patience,
                                "monitor": config.monitor, "rows": early_rows}},
@@ -79,9 +99,35 @@ def compare_protocols(split, validated, config, patience=2, kinds=("fm", "deepfm
     return rows, runs
 
 
-def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=print, model_overrides=None):
-    """Train each kind ('fm', 'deepfm') on ``split`` (a DataSplit) with its
-    book hyperparameters and ``config`` (a TrainConfig; lr None means each kind's book rate).
+def paired_rows(seed_aucs, kinds):
+    """Each kind after the first against the first, paired by seed: one dict
+    per kind (``paired_difference`` plus model and baseline)."""
+    base = kinds[0]
+    return [{"model": kind, "baseline": base, **paired_difference(seed_aucs[kind], seed_aucs[base])}
+            for kind in kinds[1:]]
+
+
+def compare_seeds(split, config, kinds, seeds, out_dir, log, model_overrides):
+    """``compare_models`` once per seed. Returns (rows with the test metrics
+    averaged over seeds, the first seed's {kind: History}, {kind: test AUC
+    per seed}); only the first seed writes ``out_dir``."""
+    runs = [compare_models(split, dataclasses.replace(config, seed=seed), kinds,
+                           out_dir=out_dir if i == 0 else None, log=log, model_overrides=model_overrides)
+            for i, seed in enumerate(seeds)]
+    rows = [dict(row) for row in runs[0][0]]
+    for i, row in enumerate(rows):
+        for column in (*TEST_COLUMNS, "train loss", "seconds"):
+            values = [r[i][column] for r, _ in runs]
+            row[column] = None if any(v is None for v in values) else sum(values) / len(values)
+    aucs = {kind: [r[i]["test AUC"] for r, _ in runs] for i, kind in enumerate(kinds)}
+    return rows, runs[0][1], aucs
+
+
+def compare_models(split, config, kinds=DEFAULT_KINDS, out_dir=None, log=print, model_overrides=None):
+    """Train each kind (registered model names) on ``split`` (a DataSplit)
+    with its default hyperparameters (the book's for FM and DeepFM) updated
+    by ``model_overrides`` ({kind: kwargs}) and ``config`` (a TrainConfig;
+    lr None means each model's own rate, ``ModelSpec.lr``).
 
     Returns (rows, histories): one dict per kind with the COLUMNS keys, and
     {kind: History}. With ``out_dir``: compare.png, compare.json and a model
@@ -97,7 +143,7 @@ def compare_models(split, config, kinds=("fm", "deepfm"), out_dir=None, log=prin
                      "epochs": len(history.epochs), "seconds": seconds})
         histories[kind] = history
     if out_dir:
-        plot_histories(histories, os.path.join(out_dir, "compare.png"), title=f"FM vs DeepFM on {split.name}")
+        plot_histories(histories, os.path.join(out_dir, "compare.png"), title=title(kinds, split))
         atomic_write_json(os.path.join(out_dir, "compare.json"),
                           {"rows": rows, "histories": {k: h.to_dict() for k, h in histories.items()}})
     return rows, histories

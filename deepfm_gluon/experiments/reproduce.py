@@ -16,11 +16,12 @@ import os
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy import stats
 
 from ..atomic import atomic_write_json, atomic_write_text
 from ..training.metrics import METRICS
+from ..models.registry import get_spec
 from .book_numbers import BOOK_FINAL, BOOK_LOSS_CURVE, BOOK_LOSS_RANGE
+from .paired import paired_difference
 from .runner import train_model
 
 KINDS = ("fm", "deepfm")
@@ -57,6 +58,12 @@ def run_seeds(split, config, seeds, log=None):
     return SeedRuns(mode, list(seeds), histories)
 
 
+def paired_columns(paired):
+    """The verdict's keys of a ``paired_difference`` (DeepFM's wins as deepfm_wins)."""
+    return {"auc_diff_mean": paired["auc_diff_mean"], "auc_diff_std": paired["auc_diff_std"],
+            "deepfm_wins": paired["wins"], "seeds": paired["seeds"], "paired_t_p": paired["paired_t_p"]}
+
+
 def epochs_to_reach(curve, target):
     """First epoch (1-based) whose value reaches ``target``; inf if never."""
     hits = np.nonzero(curve >= target)[0]
@@ -65,21 +72,16 @@ def epochs_to_reach(curve, target):
 
 def judge_claims(runs, target_auc=None):
     """Numbers behind each claim and whether it held on this data."""
-    fm, deep = runs.final("fm", "test_auc"), runs.final("deepfm", "test_auc")
-    diff = deep - fm
+    paired = paired_difference(runs.final("deepfm", "test_auc"), runs.final("fm", "test_auc"))
+    better = paired["better"]
     fm_peak = float(runs.curve("fm", "test_auc").mean(axis=0).max())
     target = float(target_auc) if target_auc is not None else 0.99 * fm_peak
     reach = {kind: [epochs_to_reach(c, target) for c in runs.curve(kind, "test_auc")] for kind in KINDS}
-    if len(diff) > 1 and np.std(diff) > 0:
-        p_value = float(stats.ttest_rel(deep, fm).pvalue)
-    else:
-        p_value = float("nan")
-    better = bool(diff.mean() > 0 and (p_value < 0.05 if not math.isnan(p_value) else (diff > 0).all()))
     median_reach = {k: float(np.median(v)) for k, v in reach.items()}
     faster = median_reach["deepfm"] < median_reach["fm"]
     return {"target_auc": target, "fm_peak_mean_auc": fm_peak,
-            "deepfm_peak_mean_auc": float(runs.curve("deepfm", "test_auc").mean(axis=0).max()), "auc_diff_mean": float(diff.mean()), "auc_diff_std": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
-            "deepfm_wins": int((diff > 0).sum()), "seeds": len(diff), "paired_t_p": p_value,
+            "deepfm_peak_mean_auc": float(runs.curve("deepfm", "test_auc").mean(axis=0).max()),
+            **paired_columns(paired),
             "epochs_to_target": {k: v for k, v in reach.items()}, "median_epochs_to_target": median_reach,
             "claims": {"DeepFM converges faster and achieves better performance than FM": bool(faster and better),
                        "DeepFM outperforms the original FM": better}}
@@ -89,16 +91,11 @@ def judge_early_stopped(runs):
     """The claims under early stopping: "better" on the restored
     best-validation models' test AUC, paired by seed; "faster" on the epoch
     validation chose (median over seeds). Test numbers choose nothing."""
-    fm, deep = runs.final("fm", "test_auc"), runs.final("deepfm", "test_auc")
-    diff = deep - fm
-    p_value = float(stats.ttest_rel(deep, fm).pvalue) if len(diff) > 1 and np.std(diff) > 0 else float("nan")
-    better = bool(diff.mean() > 0 and (p_value < 0.05 if not math.isnan(p_value) else (diff > 0).all()))
+    paired = paired_difference(runs.final("deepfm", "test_auc"), runs.final("fm", "test_auc"))
+    better = paired["better"]
     chosen = {k: float(np.median([h.chosen["epoch"] for h in runs.histories[k]])) for k in KINDS}
     faster = chosen["deepfm"] < chosen["fm"]
-    return {"auc_diff_mean": float(diff.mean()),
-            "auc_diff_std": float(diff.std(ddof=1)) if len(diff) > 1 else 0.0,
-            "deepfm_wins": int((diff > 0).sum()), "seeds": len(diff), "paired_t_p": p_value,
-            "median_chosen_epoch": chosen,
+    return {**paired_columns(paired), "median_chosen_epoch": chosen,
             "claims": {"DeepFM converges faster and achieves better performance than FM": bool(faster and better),
                        "DeepFM outperforms the original FM": better}}
 
@@ -167,10 +164,17 @@ def _md_table(rows):
     return "\n".join(lines)
 
 
+def hyperparameter_text(kind):
+    """'fm: num_factors 20, lr 0.02': the model's defaults, from its ModelSpec."""
+    spec = get_spec(kind)
+    values = [f"{name} {value}" for name, value in spec.defaults().items()]
+    return f"{kind}: {', '.join(values + [f'lr {spec.lr:g}'])}"
+
+
 def render_report(split, config, runs, verdict, compat=None):
     lines = [f"# Reproduction: FM vs DeepFM on {split.name}", "",
-             f"{split.describe()}. Book hyperparameters (FM: 20 factors, lr 0.02; DeepFM: 10 factors, "
-             f"MLP [30, 20, 10], dropout 0.1, lr 0.01; Adam, batch {config.batch_size}, "
+             f"{split.describe()}. Book hyperparameters ({'; '.join(hyperparameter_text(k) for k in KINDS)}; "
+             f"Adam, batch {config.batch_size}, "
              f"{config.epochs} epochs, Xavier init, rollover batches), seeds {runs.seeds}.", "",
              "## Final epoch, correct mode (mean ± std over seeds)", "", _md_table(summary_table(runs)), "",
              "## Paired comparison (DeepFM − FM, final test AUC, same seed and data)", "",

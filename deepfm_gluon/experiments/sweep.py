@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_write_json
+from ..models.registry import get_spec
 from ..training.metrics import METRICS
 from .runner import train_model
 
@@ -32,7 +33,8 @@ def sweep_variants(what):
     if what in ("mlp", "all"):
         variants += [("mlp", label, "deepfm", overrides) for label, overrides in MLP_VARIANTS]
     if what in ("factors", "all"):
-        variants += [("factors", f"FM k={k}" + (" (book)" if k == 20 else ""), "fm", {"num_factors": k})
+        book = get_spec("fm").defaults()["num_factors"]
+        variants += [("factors", f"FM k={k}" + (" (book)" if k == book else ""), "fm", {"num_factors": k})
                      for k in FM_FACTORS]
     return variants
 

@@ -62,6 +62,12 @@ class Hyperparameter:
             return f"{self.name}: expected {self.range_text()}, got {value!r}"
         return None
 
+    def to_dict(self):
+        """JSON-able: what `deepfm-gluon models --json` lists."""
+        return {"name": self.name, "default": self.default, "kind": self.kind, "range": self.range_text(),
+                **({"length": f"{self.min_len}..{self.max_len}"} if self.kind == "ints" else {}),
+                "flag": self.flag, "help": self.help}
+
     def range_text(self):
         low = "" if self.low is None else f"{self.low:g}"
         if self.below is not None:
@@ -174,6 +180,13 @@ class ModelSpec:
             if problem:
                 return f"model {self.name}: {problem}"
         return None
+
+    def to_dict(self):
+        """JSON-able summary (`deepfm-gluon models --json`)."""
+        return {"name": self.name, "description": self.description, "module": self.module,
+                "hyperparameters": [h.to_dict() for h in self.hyperparameters], "lr": self.lr,
+                "tables": list(self.tables), "output_bias": self.output_bias, "onnx": self.onnx is not None,
+                "search_space": {k: repr(v) for k, v in self.search_space.items()}}
 
     def build(self, field_dims, **overrides):
         """The block with the defaults updated by ``overrides`` (None values ignored)."""

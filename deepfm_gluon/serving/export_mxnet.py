@@ -29,7 +29,7 @@ def export_mxnet(net, prefix):
     from mxnet import np  # start-up: only when exporting, keeps `import deepfm_gluon.serving` light
 
     net.hybridize(static_alloc=True)
-    net(np.zeros((1, net.num_fields), dtype="int32"))  # export needs one traced call
+    net(np.zeros((1, len(net.config()["field_dims"])), dtype="int32"))  # export needs one traced call
     folder = os.path.dirname(os.path.abspath(prefix))
     os.makedirs(folder, exist_ok=True)
     tmp_prefix = os.path.join(folder, f".{os.path.basename(prefix)}.{os.getpid()}.tmp")

@@ -21,7 +21,7 @@ from ..data.encoders import EncoderFormatError, VocabularyEncoder, encoder_from_
 from ..errors import ModelDirError, format_problem, useful_line
 from ..limits import MAX_FIELDS, MAX_JSON_DEPTH, is_int, json_depth, model_config_problem
 from ..gluon_compat import adopt_parameter_data, load_parameters_in_place, save_parameters_without_copies
-from ..models import get_spec, model_names
+from ..models.registry import PLUGINS_ENV, get_spec, model_names
 
 FORMAT = "deepfm-gluon-model"
 FORMAT_VERSION = 1
@@ -42,7 +42,8 @@ def save_model_dir(out_dir, net, kind, train_set, extra_meta=None):
                    "defaults": {str(f + 1): d for f, d in enumerate(encoder.defaults)}}
         atomic_write_json(os.path.join(out_dir, MAPPING), mapping)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
-            "kind": kind, "model_config": net.config(), "num_feat": encoder.num_fields,
+            "kind": kind, "model_module": get_spec(kind).module, "model_config": net.config(),
+            "num_feat": encoder.num_fields,
             **(extra_meta or {})}
     atomic_write_json(os.path.join(out_dir, META), meta)
     return out_dir
@@ -69,9 +70,13 @@ def read_meta(model_dir):
     problem = format_problem(meta, FORMAT, FORMAT_VERSION, "deepfm-gluon model", f"deepfm-gluon {__version__}")
     if problem:
         raise ModelDirError(f"{path}: {problem}")
-    if meta.get("kind") not in model_names():
-        raise ModelDirError(f"{path}: unknown model kind {meta.get('kind')!r}; "
-                            f"expected one of {', '.join(model_names())}")
+    kind = meta.get("kind")
+    if kind not in model_names():
+        module = meta.get("model_module")
+        plug_in = (f"; it was trained with the plug-in module {module!r}: register it with "
+                   f"${PLUGINS_ENV}={module}" if isinstance(module, str) and module else "")
+        raise ModelDirError(f"{path}: unknown model kind {kind!r}; known models: "
+                            f"{', '.join(model_names())}{plug_in}")
     config = meta.get("model_config")
     if not isinstance(config, dict) or not isinstance(config.get("field_dims"), list):
         raise ModelDirError(f"{path}: model_config lacks field_dims")
@@ -86,7 +91,9 @@ def check_meta_sizes(path, meta):
     num_feat = meta.get("num_feat")
     if not is_int(num_feat) or not 1 <= num_feat <= MAX_FIELDS:
         raise ModelDirError(f"{path}: num_feat: expected an integer 1..{MAX_FIELDS}, got {num_feat!r}")
-    problem = model_config_problem(meta["model_config"], num_feat)
+    config = meta["model_config"]
+    problem = model_config_problem(config, num_feat) or get_spec(meta["kind"]).config_problem(
+        {k: v for k, v in config.items() if k != "field_dims"})
     if problem:
         raise ModelDirError(f"{path}: model_config {problem}")
 

@@ -9,6 +9,9 @@ import math
 
 import numpy as np
 
+from ..errors import DeepFMError
+from ..gluon_compat import params_by_structural_name
+
 
 def base_rate(labels):
     """The click rate of 0/1 ``labels`` (n,), kept inside (1e-6, 1 - 1e-6)."""
@@ -21,9 +24,16 @@ def base_rate_logloss(rate, labels):
     return float(-np.mean(y * math.log(rate) + (1 - y) * math.log(1 - rate))) if len(y) else float("nan")
 
 
-def become_base_rate_predictor(net, rate):
-    """Make an FM/DeepFM ``net`` output logit(``rate``) for every input: all
-    parameters zero except the final ``linear_layer`` bias."""
-    for param in net.collect_params().values():
+def become_base_rate_predictor(net, rate, output_bias="linear_layer.bias"):
+    """Make ``net`` output logit(``rate``) for every input: all parameters
+    zero except ``output_bias`` (the dotted structural name of the bias that
+    is the whole logit when every other parameter is zero: its ModelSpec's
+    ``output_bias``; FM's and DeepFM's ``linear_layer.bias``)."""
+    params = params_by_structural_name(net)
+    if output_bias not in params:
+        raise DeepFMError(f"the model has no parameter {output_bias!r} (its ModelSpec's output_bias); "
+                          f"it cannot become the base-rate predictor")
+    for param in params.values():
         param.set_data(param.data() * 0)
-    net.linear_layer.bias.set_data(net.linear_layer.bias.data() * 0 + math.log(rate / (1 - rate)))
+    bias = params[output_bias]
+    bias.set_data(bias.data() * 0 + math.log(rate / (1 - rate)))

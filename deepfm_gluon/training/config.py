@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any, Optional
 
 from ..errors import DeepFMError
-from ..limits import MAX_CPU_CONTEXTS, MAX_FACTORS, MAX_MLP_LAYERS, MAX_MLP_WIDTH, MAX_SEED, is_int
+from ..limits import MAX_CPU_CONTEXTS, MAX_SEED, is_int
 
 KVSTORES = ("device", "local", "dist_sync", "dist_async")
 
@@ -24,8 +24,8 @@ def is_dist_kvstore(kvstore):
 
 @dataclasses.dataclass
 class TrainConfig:
-    """How to train. ``lr=None`` takes the book's rate for the model kind
-    (DeepFM 0.01, FM 0.02).
+    """How to train. ``lr=None`` takes the model's rate (``ModelSpec.lr``: the
+    book's DeepFM 0.01, FM 0.02).
 
     ``book_compat=True`` reproduces the book exactly: the loss gets the
     Block's sigmoid output (a double sigmoid) and the reports use d2l's
@@ -152,12 +152,12 @@ AUTO_SPARSE_ROWS = 1_000_000  # an embedding table with more rows gets sparse up
 class RunSpec:
     """One training run: what `train` and ``train_model`` carry out.
 
-    ``model``: 'fm' or 'deepfm'; ``config``: how to train; ``data``: a data
+    ``model``: a registered model name (models/registry.py); ``config``: how to train; ``data``: a data
     source for ``data.sources.load_split`` ('synthetic', 'ctr', a directory,
     'criteo:PATH', 'avazu:PATH', 'csv:PATH'); ``hash_buckets``: hashing instead
     of a vocabulary (table sources);
-    ``model_overrides``: keyword arguments for the model (num_factors,
-    mlp_dims...); ``kvstore``: 'device', 'local', 'dist_sync', 'dist_async'
+    ``model_overrides``: hyperparameters of the model (its ModelSpec's
+    names, checked by ``config_problem``); ``kvstore``: 'device', 'local', 'dist_sync', 'dist_async'
     or a KVStore object; ``checkpoint_dir``: write a checkpoint there after
     every epoch (None: none); ``resume``: continue from its latest one;
     ``out_dir``: where the model directory goes (None: not saved).
@@ -195,19 +195,25 @@ class RunSpec:
         config = self.config
         if not is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
             return f"--seed {config.seed}: expected an integer 0..{MAX_SEED}"
-        factors = self.model_overrides.get("num_factors")
-        if factors is not None and not 1 <= factors <= MAX_FACTORS:
-            return f"--num-factors {factors}: expected 1..{MAX_FACTORS} (docs/reliability.md, size limits)"
-        mlp = self.model_overrides.get("mlp_dims")
-        if mlp is not None and (len(mlp) > MAX_MLP_LAYERS or not all(1 <= d <= MAX_MLP_WIDTH for d in mlp)):
-            return (f"--mlp-dims {','.join(map(str, mlp))}: expected at most {MAX_MLP_LAYERS} sizes, "
-                    f"each 1..{MAX_MLP_WIDTH}")
+        problem = self.model_problem()
+        if problem:
+            return problem
         devices = config.devices or ""
         if devices.startswith("cpu:"):
             count = devices.split(":", 1)[1]
             if not count.isdigit() or not 1 <= int(count) <= MAX_CPU_CONTEXTS:
                 return f"--devices {devices}: expected cpu:N with N in 1..{MAX_CPU_CONTEXTS}"
         return None
+
+    def model_problem(self):
+        """An unknown model, or a hyperparameter it does not declare or out of
+        its range (``ModelSpec.config_problem``), named in one sentence."""
+        from ..models.registry import UnknownModel, get_spec  # start-up: model modules load MXNet
+        try:
+            spec = get_spec(self.model)
+        except UnknownModel as err:
+            return str(err)
+        return spec.config_problem({k: v for k, v in self.model_overrides.items() if v is not None})
 
     def problem(self):
         """The first impossible combination, as one sentence; None if there is none."""
@@ -225,14 +231,10 @@ class RunSpec:
             return f"{flag} does not combine with --book-compat (the book has no regularisation)"
         if config.dense_l2 and self.distributed:
             return "--dense-l2 is not supported by distributed training yet"
-        if self.model_overrides.get("drop_rate") is not None and self.model != "deepfm":
-            return "--dropout applies to --model deepfm only"
         if self.kvstore == "dist_async" and config.early_stop is not None:
             return "early stopping in distributed training needs --kvstore dist_sync (workers share rank 0's decision)"
         if isinstance(self.kvstore, str) and self.kvstore not in KVSTORES:
             return f"--kvstore {self.kvstore}: expected one of {', '.join(KVSTORES)}"
-        if self.model_overrides.get("mlp_dims") is not None and self.model != "deepfm":
-            return "--mlp-dims applies to --model deepfm only"
         if self.hash_buckets is not None and not self.data_source().supports_hashing:
             from ..data.sources import table_usages  # start-up: with data_source above
             return f"--hash-buckets applies to --data {', '.join(table_usages())} only"

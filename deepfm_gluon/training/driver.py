@@ -98,7 +98,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
     with none, make it the base-rate predictor) and score it once on
     ``test``: ``history.chosen``."""
     if stopper.best_epoch is None:
-        become_base_rate_predictor(fitter.net, rate)
+        become_base_rate_predictor(fitter.net, rate, fitter.spec.output_bias)
         chosen = {"val_auc": 0.5, "val_logloss": floor, "train_loss": float("nan")}
     else:
         best.restore(stopper.best_epoch)

@@ -94,8 +94,9 @@ def evaluate(logit_net, features, labels, ctx, batch_size=8192):
 class Fitter:
     """Trains one model, an epoch at a time, on this process's devices.
 
-    ``net``: an FM/DeepFM Block (uninitialized is fine); ``kind``: 'fm' or
-    'deepfm' (picks the book's rate when ``config.lr`` is None); ``config``:
+    ``net``: a model Block (uninitialized is fine); ``kind``: its registered
+    name (its ModelSpec gives the rate when ``config.lr`` is None, and the
+    embedding tables); ``config``:
     a TrainConfig; ``kvstore``: 'device', 'local' or a local KVStore.
     Call ``initialize()``, then ``run_epoch`` per epoch; ``history`` holds
     the records. Optimizer states stay in this process (checkpoints read them).
@@ -113,9 +114,14 @@ class Fitter:
                                [str(c) for c in self.contexts], config.to_dict())
 
     @property
+    def spec(self):
+        """The ModelSpec of ``kind`` (models/registry.py): tables, lr, output bias."""
+        return get_spec(self.kind)
+
+    @property
     def learning_rate(self):
-        """The configured rate, else the book's for this model kind."""
-        return self.config.lr if self.config.lr is not None else get_spec(self.kind).lr
+        """The configured rate, else the model's (``ModelSpec.lr``; the book's for FM and DeepFM)."""
+        return self.config.lr if self.config.lr is not None else self.spec.lr
 
     def init_net(self, contexts, sparse_tables=()):
         """Numpy mode, seeds, Xavier init and hybridization: every fitter starts so.
@@ -199,7 +205,8 @@ class Fitter:
             outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
         autograd.backward([l for l, _ in outs])
         if self.config.embedding_l2:  # counted once: the Trainer sums the contexts' gradients
-            add_embedding_l2_dense(self.net, X, self.config.embedding_l2, len(X), self.contexts[0])
+            add_embedding_l2_dense(self.net, self.spec.tables, X, self.config.embedding_l2, len(X),
+                                   self.contexts[0])
         self.trainer.step(len(X))
         return [(l, o, yb) for (l, o), yb in zip(outs, ys)]
 

@@ -1,8 +1,8 @@
 """L2 regularisation: on the embedding rows a batch touches, and on the dense weights.
 
 The penalty is (lambda / 2) * sum of ||w_r||^2 over the distinct embedding
-rows r that the batch looks up, in both tables (``embedding`` and the
-first-order ``fc``), added to the batch's mean loss; its gradient is
+rows r that the batch looks up, in every embedding table of the model
+(its ModelSpec's ``tables``: FM's ``embedding`` and first-order ``fc``), added to the batch's mean loss; its gradient is
 lambda * w_r on those rows and zero elsewhere. Why the touched rows and not
 the whole table (FuxiCTR's torch.norm over the parameter): it is the same
 for dense and for lazy sparse updates (the sparse path only ever sees the
@@ -16,21 +16,19 @@ the loss being a per-example sum), so the term added to the raw gradient is
 import mxnet as mx
 import numpy as np
 
-TABLES = ("embedding", "fc")
-
-
 def l2_gradient_term(weights, l2, batch_size):
     """What to add to raw (not yet rescaled) gradients of embedding ``weights``
     rows (any array type, (rows, width)) for penalty ``l2``."""
     return weights * (l2 * batch_size)
 
 
-def add_embedding_l2_dense(net, X, l2, batch_size, ctx):
-    """Add the penalty's gradient to ``net``'s dense table gradients on
+def add_embedding_l2_dense(net, tables, X, l2, batch_size, ctx):
+    """Add the penalty's gradient to ``net``'s dense gradients of the child
+    ``tables`` (names) on
     ``ctx`` for the distinct rows of ``X`` (numpy int (batch, num_fields),
     offsets added). Call once per step (one context) after backward."""
     rows = mx.np.array(np.unique(np.asarray(X)), dtype=np.int64, ctx=ctx)
-    for name in TABLES:
+    for name in tables:
         param = getattr(net, name).weight
         grad, weight = param.grad(ctx), param.data(ctx)
         grad[rows] += l2_gradient_term(weight[rows], l2, batch_size)

@@ -12,10 +12,12 @@ mode kept:
 
 1. the batch's distinct feature ids ``uniq`` (pandas' hash factorize) and
    each cell's position in them;
-2. a *compact twin* of the model, built once, whose embedding tables have
-   ``batch_size * num_fields`` rows (the most a batch can touch) and whose
-   other blocks (``linear_layer``, ``mlp``) ARE the model's blocks, so they
-   share parameters; the rows ``uniq`` of the big tables are copied into it;
+2. a *compact twin* of the model, built once, whose embedding tables (the
+   children its ModelSpec lists in ``tables``) have ``batch_size *
+   num_fields`` rows (the most a batch can touch) and whose other child
+   blocks (FM's ``linear_layer``, DeepFM's ``mlp``, ...) ARE the model's
+   blocks, so they share parameters; the rows ``uniq`` of the big tables are
+   copied into it;
 3. forward/backward on the twin: gradients for the compact tables are small
    and dense, the shared blocks get their usual gradients;
 4. the compact gradient rows become a ``row_sparse`` gradient of the big
@@ -48,19 +50,27 @@ from .loop import Fitter, _load
 from .optimizers import make_table_optimizer, make_trainer
 from .regularization import add_embedding_l2_compact
 
-TABLES = ("embedding", "fc")
+def num_fields_of(net):
+    """The number of fields of a model (its ``config()``'s field_dims)."""
+    return len(net.config()["field_dims"])
 
 
-def compact_twin(net, rows):
-    """A model of ``net``'s class with ``rows``-row embedding tables, sharing
-    every other child block (and so parameter) with ``net``."""
+def compact_twin(net, rows, tables):
+    """A model of ``net``'s class (rebuilt from ``net.config()``) whose child
+    embedding ``tables`` (names) have about ``rows`` rows, sharing every
+    other child block (and so parameter) with ``net``. Parameters a model
+    registers on itself, outside a child block, cannot be shared: refused."""
+    own = gluon_compat.own_parameter_names(net)
+    if own:
+        raise DeepFMError(f"sparse updates need every parameter in a child block; {type(net).__name__} "
+                          f"holds {', '.join(own)} itself (move it into a child block)")
     config = dict(net.config())
     num_fields = len(config["field_dims"])
     per_field = -(-rows // num_fields)
     config["field_dims"] = [per_field] * num_fields
     twin = type(net)(**config)
     for name in gluon_compat.child_block_names(net):
-        if name not in TABLES:
+        if name not in tables:
             setattr(twin, name, getattr(net, name))
     return twin
 
@@ -69,8 +79,8 @@ class SparseTables:
     """The big tables' lazy optimizer: one MXNet optimizer object per table,
     fed row_sparse gradients."""
 
-    def __init__(self, net, optimizer, lr, batch_size, ctx):
-        self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in TABLES]
+    def __init__(self, net, tables, optimizer, lr, batch_size, ctx):
+        self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in tables]
         self.opt = make_table_optimizer(optimizer, lr, 1.0 / batch_size)
         self.states = [self.opt.create_state(i, w) for i, w in enumerate(self.weights)]
 
@@ -93,26 +103,26 @@ class SparseFitter(Fitter):
                               "(deepfm-gluon launch ... -- train --sparse)")
         import pandas as pd  # only sparse runs need pandas: imported here to keep start-up fast
         self.factorize = pd.factorize  # the batch's distinct ids, in a hash table
-        home = self.contexts[0]
+        home, tables = self.contexts[0], self.spec.tables
         # the big tables: one copy, on the first device, with no gradient buffer
-        self.init_net(self.contexts, sparse_tables=TABLES)
-        self.rows = self.config.batch_size * self.net.num_fields
-        self.twin = compact_twin(self.net, self.rows)
-        for name in TABLES:  # the compact tables are overwritten every step
+        self.init_net(self.contexts, sparse_tables=tables)
+        self.rows = self.config.batch_size * num_fields_of(self.net)
+        self.twin = compact_twin(self.net, self.rows, tables)
+        for name in tables:  # the compact tables are overwritten every step
             getattr(self.twin, name).initialize(mx.init.Zero(), ctx=self.contexts, force_reinit=True)
         self.twin_logits = LogitView(self.twin)
         if self.config.hybridize:
             self.twin_logits.hybridize(static_alloc=True, static_shape=True)
         lr = self.learning_rate
         dense = {k: p for k, p in self.twin.collect_params().items()
-                 if not any(p is getattr(self.twin, t).weight for t in TABLES)}
+                 if not any(p is getattr(self.twin, t).weight for t in tables)}
         # one device needs no kvstore; several reduce the dense gradients through it
         decay = {"wd": self.config.dense_l2} if self.config.dense_l2 else {}  # the tables are not in ``dense``
         self.trainer = make_trainer(dense, self.config, lr,
                                     kvstore=None if len(self.contexts) == 1 else self.kvstore, **decay)
-        self.tables = SparseTables(self.net, self.config.optimizer, lr, self.config.batch_size, home)
-        self.big = [getattr(self.net, t).weight.data(home) for t in TABLES]
-        self.small = [getattr(self.twin, t).weight for t in TABLES]
+        self.tables = SparseTables(self.net, tables, self.config.optimizer, lr, self.config.batch_size, home)
+        self.big = [getattr(self.net, t).weight.data(home) for t in tables]
+        self.small = [getattr(self.twin, t).weight for t in tables]
 
     def trained_blocks(self):
         """The twin (its dense blocks are the model's) and the model."""

@@ -31,7 +31,7 @@ def test_criteo_defaults_to_bars_with_one_note_and_flags_override():
 def test_monitors_agree_and_impossible_values_are_one_sentence():
     from deepfm_gluon.training.config import MONITORS as CONFIG_MONITORS
     assert tuple(MONITORS) == CONFIG_MONITORS
-    with pytest.raises(DeepFMError, match="--dropout applies to --model deepfm"):
+    with pytest.raises(DeepFMError, match="model fm has no hyperparameter 'drop_rate'"):
         RunSpec(model="fm", model_overrides={"drop_rate": 0.2}).validate()
     with pytest.raises(DeepFMError, match="book-compat"):
         RunSpec(config=TrainConfig(embedding_l2=1e-5, book_compat=True)).validate()

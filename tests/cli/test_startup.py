@@ -8,7 +8,7 @@ import sys
 import pytest
 
 HEAVY = ("mxnet", "numpy", "matplotlib", "pandas", "d2l", "scipy", "tqdm")
-COMMANDS = ["train", "evaluate", "predict", "prepare", "compare", "reproduce", "sweep", "launch", "bench",
+COMMANDS = ["train", "models", "evaluate", "predict", "prepare", "compare", "reproduce", "sweep", "launch", "bench",
             "export", "serve", "tune"]
 
 PROBE = """

@@ -30,7 +30,9 @@ def test_is_dist_kvstore_objects():
 
 @pytest.mark.parametrize("spec, message", [
     (RunSpec(kvstore="nccl2"), "--kvstore nccl2: expected one of"),
-    (RunSpec(model="fm", model_overrides={"mlp_dims": [3]}), "--mlp-dims applies to --model deepfm only"),
+    (RunSpec(model="fm", model_overrides={"mlp_dims": [3]}), "model fm has no hyperparameter 'mlp_dims'; its hyperparameters: num_factors"),
+    (RunSpec(model="deepfm", model_overrides={"num_factors": 0}), "model deepfm: num_factors: expected 1..4096, got 0"),
+    (RunSpec(model="nosuch"), "unknown model 'nosuch'; known models: "),
     (RunSpec(hash_buckets=10), "--hash-buckets applies to --data avazu:PATH, criteo:PATH, csv:PATH only"),
     (RunSpec(resume=True), "resume needs a checkpoint directory"),
     (RunSpec(resume=True), "--resume and --no-checkpoints exclude each other"),
