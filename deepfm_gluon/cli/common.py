@@ -67,14 +67,16 @@ def model_spec(kind):
     return get_spec(kind)
 
 
+def hyperparameter_attribute(spec, name):
+    """The ``args`` attribute of the flag that sets hyperparameter ``name``
+    (None: it has no flag of its own; ``--model-arg`` sets it)."""
+    flag = spec.hyperparameter(name).flag
+    return flag[2:].replace("-", "_") if flag else None
+
+
 def shown(value):
     """A hyperparameter value as typed: 30,20,10 for a list."""
     return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-
-
-def flag_dest(flag):
-    """'--num-factors' -> 'num_factors', the argparse attribute of a flag."""
-    return flag.lstrip("-").replace("-", "_")
 
 
 def parse_model_args(spec, texts):
@@ -108,7 +110,7 @@ def model_overrides(args, kind, typed_flags=()):
     spec = model_spec(kind)
     preset = resolve_preset(args)
     overrides = preset_model_overrides(preset, kind)
-    declared = {flag_dest(h.flag): h for h in spec.hyperparameters if h.flag}
+    declared = {hyperparameter_attribute(spec, h.name): h for h in spec.hyperparameters if h.flag}
     for dest in typed_flags:
         if dest not in declared:
             known = ", ".join(h.name + (f" ({h.flag})" if h.flag else "") for h in spec.hyperparameters)

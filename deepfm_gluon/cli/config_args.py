@@ -3,6 +3,7 @@ that were not typed (typed flags override the file)."""
 from ..errors import DeepFMError
 from ..experiments.config_file import CONFIG_TRAINING_KEYS, read_config
 from ..models.registry import get_spec
+from .common import hyperparameter_attribute
 
 
 def typed_flags(args, names):
@@ -18,13 +19,6 @@ def typed_flags(args, names):
         if len(matches) == 1:
             typed[flags[matches[0]]] = getattr(args, flags[matches[0]])
     return typed
-
-
-def hyperparameter_attribute(spec, name):
-    """The ``args`` attribute of the flag that sets hyperparameter ``name``
-    (None: it has no flag of its own)."""
-    flag = spec.hyperparameter(name).flag
-    return flag[2:].replace("-", "_") if flag else None
 
 
 def apply_config_file(args):

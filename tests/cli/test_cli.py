@@ -67,7 +67,7 @@ def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
     (["evaluate", "--model-dir", "/no/such", "--data", "x"], "not a directory"),
     (["train", "--epochs", "0"], "expected a positive integer"),
     (["train", "--model", "fm", "--mlp-dims", "3,2"], "--mlp-dims: model fm has no hyperparameter set by it; its hyperparameters: num_factors"),
-    (["train", "--model", "nosuch"], "unknown model 'nosuch'; known models: deepfm, fm"),
+    (["train", "--model", "nosuch"], "unknown model 'nosuch'; known models: autoint, dcnv2, deepfm, fm, lr"),
     (["train", "--model-arg", "num_factors=0"], "--model-arg num_factors=0: model deepfm: num_factors: expected 1..4096, got 0"),
     (["train", "--model-arg", "depth=2"], "model deepfm has no hyperparameter 'depth'; its hyperparameters: num_factors, mlp_dims, drop_rate"),
     (["compare", "--lr", "0.1"], "book learning rate"),

@@ -127,7 +127,7 @@ def test_a_plugin_model_trains_resumes_exports_and_predicts(plugin_env, small_da
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--model", "nosuch"], "unknown model 'nosuch'; known models: deepfm, fieldweighted, fm"),
+    (["--model", "nosuch"], "unknown model 'nosuch'; known models: autoint, dcnv2, deepfm, fieldweighted, fm, lr"),
     (["--model", "fieldweighted", "--model-arg", "scale=50"],
      "--model-arg scale=50.0: model fieldweighted: scale: expected 0.1..10, got 50.0"),
     (["--model", "fieldweighted", "--num-factors", "4"],
