@@ -40,6 +40,9 @@ class TrainConfig:
     (training/early_stopping.py); it needs a validation split.
     ``embedding_l2``: L2 penalty (lambda/2)*||row||^2 on the embedding rows
     (both tables) that a batch touches (training/regularization.py).
+    ``fused_adam``: Adam's dense updates in one multi-tensor operator per
+    step (training/fused_adam.py; equal to Gluon's per-parameter Adam within
+    float32 rounding, not bit for bit); book-compat runs always use Gluon's.
     ``dense_l2``: L2 penalty (lambda/2)*||w||^2 on every other parameter
     (MLP, linear layer, biases): the optimizer's weight decay
     (training/regularization.py, FuxiCTR's net_regularizer).
@@ -66,6 +69,7 @@ class TrainConfig:
     monitor: str = "auc"
     embedding_l2: float = 0.0
     dense_l2: float = 0.0
+    fused_adam: bool = True
     min_steps_per_epoch: int = 0
 
     def to_dict(self):

@@ -20,6 +20,7 @@ float16 weights.
 import math
 
 import mxnet as mx
+import numpy as np
 from mxnet import optimizer as mx_optimizer
 
 # Parameters per fused operator: MXNet's own cap for its multi-tensor LAMB
@@ -51,7 +52,7 @@ class FusedAdam(mx_optimizer.Adam):
         return None
 
     def _fusable(self, index, weight, grad):
-        return (weight.stype == "default" and grad.stype == "default" and weight.dtype == "float32"
+        return (weight.stype == "default" and grad.stype == "default" and np.dtype(weight.dtype) == np.float32
                 and not self.clip_gradient and self._get_wd(index) == 0)
 
     def _fused_update(self, indices, weights, grads, states):

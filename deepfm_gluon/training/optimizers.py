@@ -65,8 +65,9 @@ def make_trainer(params, config, learning_rate, kvstore=None, update_on_kvstore=
     GlobalBatchTrainer; ``hyperparameters``: more options for the optimizer
     (e.g. ``wd``; each Parameter's ``wd_mult``/``lr_mult`` apply as in Gluon)."""
     if optimizer is None:
-        local = not update_on_kvstore and not is_dist_kvstore(kvstore)
-        optimizer = make_optimizer(config.optimizer, learning_rate, fused=local, **hyperparameters)
+        fused = (config.fused_adam and not config.book_compat and not update_on_kvstore
+                 and not is_dist_kvstore(kvstore))
+        optimizer = make_optimizer(config.optimizer, learning_rate, fused=fused, **hyperparameters)
     return GlobalBatchTrainer(params, optimizer, kvstore=kvstore, update_on_kvstore=update_on_kvstore,
                               batch_scale=batch_scale)
 

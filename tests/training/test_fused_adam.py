@@ -30,20 +30,51 @@ def train(optimizer, steps, wd=0.0, seed=3):
     return {i: p.data().asnumpy() for i, p in enumerate(net.collect_params().values())}, trainer
 
 
-def test_fused_adam_equals_per_parameter_adam_after_100_steps():
+def test_a_few_fused_steps_are_adams_steps_to_float32_rounding():
+    """The same weights and gradients through both kernels for 3 steps at lr
+    0.01: equal within 1e-6 (MXNet's multi_adamw_update rounds its step less
+    tightly than adam_update: ~3e-7 from the float64 step against ~1e-7)."""
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(shape).astype(np.float32) for shape in [(50, 7), (7,), (3, 3)]]
+    grads = [rng.standard_normal(w.shape).astype(np.float32) for w in weights]
+    results = {}
+    for name in ("adam", "fusedadam"):
+        updater = mx.optimizer.get_updater(mx.optimizer.create(name, learning_rate=0.01, rescale_grad=1 / 64))
+        ws = [mx.nd.array(w) for w in weights]
+        for step in range(3):
+            gs = [mx.nd.array(g * (1 + step)) for g in grads]
+            if name == "adam":
+                for i, (w, g) in enumerate(zip(ws, gs)):
+                    updater(i, g, w)
+            else:
+                updater(list(range(len(ws))), gs, ws)
+        results[name] = [w.asnumpy() for w in ws]
+    for fused, plain in zip(results["fusedadam"], results["adam"]):
+        np.testing.assert_allclose(fused, plain, rtol=0, atol=1e-6)
+
+
+def test_fused_adam_trains_like_per_parameter_adam_over_100_steps(monkeypatch):
+    """One operator per step for every parameter, and after 100 steps of
+    training the weights still agree within 1e-4 (per-step rounding
+    differences of 1-2 ulps compound through the training dynamics; the
+    measured gap is ~2e-5, docs/benchmarks.md)."""
+    fused_calls = []
+    real = fused_adam.FusedAdam._fused_update
+    monkeypatch.setattr(fused_adam.FusedAdam, "_fused_update",
+                        lambda self, indices, *rest: fused_calls.append(len(indices)) or real(self, indices, *rest))
     plain, _ = train("adam", 100)
-    fused, trainer = train("fusedadam", 100)
-    assert trainer._optimizer.aggregate_num > 0  # the Updater hands it lists
+    fused, _ = train("fusedadam", 100)
+    assert fused_calls == [10] * 100  # DeepFM's 10 parameters, one operator per step
     assert plain.keys() == fused.keys()
     for key in plain:
-        np.testing.assert_allclose(fused[key], plain[key], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(fused[key], plain[key], rtol=0, atol=1e-4)
 
 
 def test_weight_decay_falls_back_to_adams_own_update():
     plain, _ = train("adam", 20, wd=1e-3)
     fused, _ = train("fusedadam", 20, wd=1e-3)
-    for key in plain:
-        np.testing.assert_allclose(fused[key], plain[key], rtol=0, atol=1e-6)
+    for key in plain:  # Adam's own update: bit for bit
+        np.testing.assert_array_equal(fused[key], plain[key])
 
 
 @pytest.mark.parametrize("count", [1, 45, 46, 100])
@@ -58,4 +89,14 @@ def test_lists_longer_than_one_operator_takes_are_split(count):
     for i in range(count):
         reference(i, grads[i], ref_weights[i])
     for w, r in zip(weights, ref_weights):
-        np.testing.assert_allclose(w.asnumpy(), r.asnumpy(), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(w.asnumpy(), r.asnumpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_make_trainer_fuses_adam_unless_told_not_to_or_book_compat():
+    from deepfm_gluon.training.config import TrainConfig
+    from deepfm_gluon.training.optimizers import make_trainer
+    param = mx.gluon.Parameter("w", shape=(3,))
+    param.initialize()
+    kinds = [type(make_trainer([param], config, 0.1)._optimizer).__name__ for config in (
+        TrainConfig(), TrainConfig(fused_adam=False), TrainConfig(book_compat=True), TrainConfig(optimizer="sgd"))]
+    assert kinds == ["FusedAdam", "Adam", "Adam", "SGD"]

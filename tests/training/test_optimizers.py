@@ -30,7 +30,7 @@ def test_make_trainer_steps_like_gluons_own_trainer():
     mx.npx.set_np()
     weights = []
     for build in (lambda p: mx.gluon.Trainer(p, "adam", {"learning_rate": 0.1}),
-                  lambda p: make_trainer(p, TrainConfig(optimizer="adam"), 0.1)):
+                  lambda p: make_trainer(p, TrainConfig(optimizer="adam", fused_adam=False), 0.1)):
         param = mx.gluon.Parameter("w", shape=(3,))
         param.initialize(mx.init.Constant(1.0))
         trainer = build([param])
