@@ -1,5 +1,6 @@
 """`deepfm-gluon launch`: run `train` as a data-parallel job on MXNet's
 parameter-server kvstore, on this machine or over ssh (docs/distributed.md)."""
+import os
 import signal
 import socket
 import sys
@@ -67,8 +68,20 @@ def check_port_free(port):
                                   "pick another or leave --port out") from None
 
 
+def check_resume_servers(command, servers):
+    """Refuse, before any process starts, to resume a parameter-server job's
+    checkpoints with another number of servers (their states are sharded by server)."""
+    resume = build_parser().parse_args(command).resume
+    if resume:
+        from ..distributed.ps_server import server_count_problem  # here to keep start-up fast (resumes only)
+        problem = server_count_problem(os.path.join(resume, "checkpoints"), servers)
+        if problem:
+            raise DeepFMError(problem)
+
+
 def run(args):
     command = _train_argv(args)
+    check_resume_servers(command, args.servers)
     if args.port is not None and not args.dry_run and not args.hosts:
         check_port_free(args.port)
     hosts = parse_host_file(args.hosts) if args.hosts else None

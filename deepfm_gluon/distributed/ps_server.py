@@ -83,6 +83,32 @@ def serve():
     Server(mx.kv.create("dist")).run()  # the scheduler too: no role runs MXNet's pickling controller
 
 
+def saved_server_counts(checkpoint_dir):
+    """{epoch folder name: how many servers wrote it} of a parameter-server
+    job's checkpoints in ``checkpoint_dir`` ({} for a dense job or none yet).
+    Each server saves the rows of its key range, so the states fit only the
+    same number of servers (a resume with another count is refused)."""
+    root = os.path.join(checkpoint_dir, "servers")
+    counts = {}
+    if os.path.isdir(root):
+        for name in sorted(os.listdir(root)):
+            folder = os.path.join(root, name)
+            if name.startswith("epoch-") and os.path.isdir(folder):
+                counts[name] = sum(1 for f in os.listdir(folder) if f.startswith("server") and f.endswith(".json"))
+    return counts
+
+
+def server_count_problem(checkpoint_dir, servers):
+    """One line refusing to resume the checkpoints in ``checkpoint_dir`` on
+    ``servers`` parameter servers when another number wrote them; else None."""
+    written = {n for n in saved_server_counts(checkpoint_dir).values() if n}
+    if not written or written == {servers}:
+        return None
+    saved = max(written)
+    return (f"--servers {servers}: the checkpoints in {checkpoint_dir} hold the table states of "
+            f"{saved} parameter server(s), sharded by server; resume with --servers {saved}")
+
+
 def save_states(rank, updater, folder):
     """This server's table optimizer states (its slice of each table's rows)
     and update counts, as .npy files and JSON: nothing pickled."""

@@ -45,6 +45,7 @@ from ..training.checkpoint import read_latest
 from ..training.optimizers import make_optimizer, make_table_optimizer, make_trainer
 from ..training.sparse import compact_twin, num_fields_of
 from .ps_optimizer import RoutedOptimizer, send_optimizer
+from .ps_server import server_count_problem
 from .sharding import per_worker_batch
 from .worker import DistributedFitter
 
@@ -73,6 +74,9 @@ class DistributedSparseFitter(DistributedFitter):
             path, state = read_latest(self.checkpoint_dir)
             gluon_compat.load_parameters_in_place(self.net, os.path.join(path, "model.params"))
             self._resumed = (state["epoch"], path)
+            problem = server_count_problem(self.checkpoint_dir, int(os.environ.get("DMLC_NUM_SERVER", "1")))
+            if problem:  # `launch` refuses it first; a job started by hand gets the same line
+                raise DeepFMError(problem)
         kv, rank, workers = self.kvstore, self.rank, self.num_workers
         self.per_worker = per_worker_batch(self.config.batch_size, workers)
         self.twin = compact_twin(self.net, self.per_worker * num_fields_of(self.net), tables)

@@ -130,3 +130,21 @@ def test_the_readmes_distributed_criteo_command_runs_with_its_early_stopping(tmp
         b = {k: v.asnumpy() for k, v in mx.nd.load(str(out / "model.params")).items()}
         for name in a:
             np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_a_resume_with_another_server_count_is_refused_before_anything_starts(dist_data_dir, tmp_path):
+    """Each server saved the table states of its own key range: 2 servers'
+    states cannot be loaded by 1 or 3. `launch` refuses in one line, before
+    any process starts (it was accepted and trained silently differently,
+    or a worker/server traceback)."""
+    out = tmp_path / "two"
+    first = run_cli(["launch", "--workers", "2", "--servers", "2", "--timeout", "150", "--",
+                     *_train_args(dist_data_dir, out, "--model", "fm", "--epochs", "1")], timeout=180)
+    assert first.returncode == 0, first.stdout
+    for servers in ("1", "3"):
+        result = run_cli(["launch", "--workers", "2", "--servers", servers, "--", "train", "--resume", str(out),
+                          "--epochs", "2"], timeout=60)
+        assert result.returncode == 2, result.stdout
+        assert result.stdout.strip().splitlines() == [
+            f"deepfm-gluon launch: error: --servers {servers}: the checkpoints in {out}/checkpoints hold the "
+            "table states of 2 parameter server(s), sharded by server; resume with --servers 2"]
