@@ -1,6 +1,7 @@
 """Validation splits, early stopping with real best-weight restore (also
 across a resume), and the embedding L2 penalty against plain numpy."""
 import dataclasses
+import os
 import numpy as np
 import pytest
 from mxnet import npx
@@ -13,7 +14,7 @@ from deepfm_gluon.errors import DeepFMError
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training.config import TrainConfig
 from deepfm_gluon.training.driver import fit
-from deepfm_gluon.training.early_stopping import EarlyStopping
+from deepfm_gluon.training.early_stopping import BestWeights, EarlyStopping
 from deepfm_gluon.training.loop import Fitter
 from deepfm_gluon.training.sparse import SparseFitter
 
@@ -78,10 +79,11 @@ def test_early_stop_restores_the_best_validation_weights(small_split):
     assert chosen["val_auc"] == best["val_auc"] and "test_logloss" in records[0]
 
 
-@pytest.mark.parametrize("where", ["memory", "checkpoints"])
+@pytest.mark.parametrize("where", ["temporary", "checkpoints"])
 def test_sparse_run_on_two_devices_restores_its_best_weights(small_split, tmp_path, where):
     """The tables live on the first device only; the restore puts each
-    parameter back where it lives (from memory or from the best-epoch file)."""
+    parameter back where it lives (from the best-epoch file, in a temporary
+    folder without checkpoints)."""
     split = with_validation(small_split)
     snapshots = {}
     folder = str(tmp_path) if where == "checkpoints" else None
@@ -92,6 +94,30 @@ def test_sparse_run_on_two_devices_restores_its_best_weights(small_split, tmp_pa
     restored = params(net)
     for name, value in snapshots[best].items():
         np.testing.assert_array_equal(restored[name], value, err_msg=name)
+
+
+def test_the_best_weights_are_a_file_never_a_second_copy_in_memory(small_split, tmp_path, monkeypatch):
+    """Without checkpoints the best epoch goes to a temporary folder, written
+    and read in place; BestWeights holds no array, and the folder is gone after."""
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    npx.set_np()
+    net = build_model("fm", [5, 7])
+    net.initialize()
+    best = BestWeights(net)
+    best.save(1)
+    assert os.path.isfile(best.path(1)) and os.path.dirname(best.path(1)).startswith(str(tmp_path))
+    assert sorted(vars(best)) == ["folder", "net", "temporary"]  # no array copy kept beside the file
+    saved = params(net)
+    for param in net.collect_params().values():
+        param.data()[:] = 0
+    best.restore(1)
+    for name, value in params(net).items():
+        np.testing.assert_array_equal(value, saved[name], err_msg=name)
+    best.close()
+    assert os.listdir(tmp_path) == []
+    run_fit(with_validation(small_split), epochs=3)  # a whole run leaves no temporary folder
+    assert os.listdir(tmp_path) == []
 
 
 def test_early_stop_needs_validation(small_split):
