@@ -97,6 +97,37 @@ def score_chunks(predictor, path, strict=False, chunk_lines=CHUNK_LINES, report=
         yield probs, labels
 
 
+def table_rows(schema, text):
+    """Rows of field values (lists of str) of raw lines of a table model's
+    format, as a request body sends them (a header line naming the columns
+    is skipped; each line with or without the label column): each line's
+    cells placed by the schema, so an Avazu line's ``hour`` feeds both its
+    fields. ValueError naming the first line that does not fit."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if not lines:
+        return []
+    if schema.columns is None:
+        raise ValueError(f"this {schema.source} model does not know its columns; send JSON rows of "
+                         f"{len(schema.fields)} field values")
+    full = schema.resolve("the request", lines[0].encode("utf-8", "surrogateescape"), need_label=False)
+    bare = full.without_label()
+    rows = []
+    for i, line in enumerate(lines[1:] if full.header else lines, start=2 if full.header else 1):
+        cells = line.split(full.sep)
+        layout = full if len(cells) == full.num_columns else bare if len(cells) == bare.num_columns else None
+        if layout is None:
+            expected = f"{full.num_columns}" + (f" (or {bare.num_columns} without {schema.label!r})"
+                                                if full.label is not None else "")
+            raise ValueError(f"line {i}: {len(cells)} {full.sep!r}-separated columns; expected {expected}")
+        if layout.label is not None and cells[layout.label] not in ("0", "1"):
+            raise ValueError(f"line {i}: label {cells[layout.label][:20]!r}; expected 0 or 1 (or no label column)")
+        rows.append([cells[c] for c in layout.field_columns])
+    return rows
+
+
 def predict_table_file(predictor, path, out_file, strict=False, chunk_lines=CHUNK_LINES):
     """Write one probability per data line of ``path`` to the open text file
     ``out_file`` (``nan`` for a malformed line); returns (lines, SkipReport)."""

@@ -202,7 +202,7 @@ def build_app(predictor, encoder, config, on_ready=None):
         try:
             body = await read_body(request, config.max_body_bytes, deadlines)
             rows = parse_rows(body, request.headers.get("content-type"), encoder.num_fields,
-                              config.max_request_rows)
+                              config.max_request_rows, table=encoder.table)
             if not rows:
                 return JSONResponse({"probabilities": []})
             probs = await batcher.submit(rows)  # encoded once per batch, in the scoring thread

@@ -4,9 +4,13 @@ Two bodies are accepted:
 - ``application/json``: ``{"rows": [[v_1, ..., v_F], ...]}``, each value a string
   (the raw cell, as in the training file);
 - ``text/tab-separated-values`` or ``text/plain``: raw lines, F tab-separated
-  fields each, or label TAB F fields (the label is ignored), as ``predict`` reads.
+  fields each, or label TAB F fields (the label is ignored), as ``predict`` reads;
+  for a model of a table source (and ``text/csv``), raw lines of its format,
+  placed into fields by its schema (``criteo_scoring.table_rows``).
 """
 import json
+
+from .criteo_scoring import table_rows
 
 MAX_ERROR_VALUE_CHARS = 40  # a value quoted in an error message is cut to this many characters
 
@@ -21,17 +25,25 @@ class RequestError(Exception):
 
 JSON_TYPES = ("application/json",)
 TSV_TYPES = ("text/tab-separated-values", "text/plain")
+CSV_TYPES = ("text/csv",)  # raw lines of a table model's format
 
 
 def media_type(content_type):
     return (content_type or "").split(";")[0].strip().lower()
 
 
-def parse_rows(body, content_type, num_fields, max_rows):
-    """body: bytes -> list of rows (lists of num_fields str)."""
+def parse_rows(body, content_type, num_fields, max_rows, table=None):
+    """body: bytes -> list of rows (lists of num_fields str). ``table``: the
+    model's table schema (data/table/schema.py), by which raw lines of its
+    format (Criteo, Avazu, CSV) are placed into fields."""
     kind = media_type(content_type)
     if kind in JSON_TYPES:
         rows = parse_json_rows(body, num_fields)
+    elif table is not None and kind in TSV_TYPES + CSV_TYPES:
+        try:
+            rows = table_rows(table, decode_text(body))
+        except ValueError as err:
+            raise RequestError(422, str(err)) from None
     elif kind in TSV_TYPES:
         rows = parse_tsv_rows(body, num_fields)
     else:

@@ -162,3 +162,31 @@ def test_launch_builds_the_cache_of_any_table_source_once(avazu_file, tmp_path, 
     monkeypatch.setattr(cache_module, "build_cache", lambda *a: (_ for _ in ()).throw(AssertionError))
     folder, _ = prepare_cache(f"avazu:{path}", str(tmp_path), DataOptions(hash_buckets=40))  # the workers' view
     assert folder in said[0]
+
+
+def test_serve_places_raw_avazu_lines_into_fields(avazu_file, tmp_path):
+    """POST /predict with raw Avazu lines (text/csv: header skipped, with or
+    without click) answers what `predict` writes for the same lines."""
+    httpx = pytest.importorskip("httpx")
+    pytest.importorskip("uvicorn")
+    from tests.serving.serve_process import Server
+    path, bad = avazu_file
+    trained_probs(f"avazu:{path}", str(tmp_path / "d"), str(tmp_path / "m"), DataOptions())
+    lines = [line for line in open(path).read().split("\n")[1:60] if line.count(",") == 23][:30]
+    sample = tmp_path / "sample.csv"
+    sample.write_text(open(path).readline() + "\n".join(lines) + "\n")
+    assert main(["predict", "--model-dir", str(tmp_path / "m"), "--input", str(sample),
+                 "--output", str(tmp_path / "p.txt")]) == 0
+    want = onp.loadtxt(tmp_path / "p.txt")
+    bare = [",".join(c for i, c in enumerate(line.split(",")) if i != 1) for line in lines]
+    server = Server(str(tmp_path / "m"), "--max-wait-ms", "20")
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for body in (sample.read_text(), "\n".join(lines), "\n".join(bare)):
+                answer = client.post("/predict", content=body, headers={"content-type": "text/csv"})
+                assert answer.status_code == 200, answer.text
+                onp.testing.assert_allclose(answer.json()["probabilities"], want, atol=1e-5)
+            answer = client.post("/predict", content="1,2,3\n", headers={"content-type": "text/csv"})
+            assert answer.status_code == 422 and "line 1: 3 ','-separated columns" in answer.json()["error"]
+    finally:
+        server.stop()

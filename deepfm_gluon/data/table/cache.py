@@ -260,7 +260,7 @@ def build_cache(path, folder, options, log=None):
     into ``folder``; returns the meta dict (the caller writes meta.json)."""
     start = time.perf_counter()
     fmt = options.full_schema().resolve(path, read_first_line(path))  # step 1: line 1 only
-    if not fmt.header and options.schema.columns is None:  # numbered columns: scoring needs the count
+    if options.schema.columns is None:  # the header's names (or numbers): scoring a body without a header needs them
         options = dataclasses.replace(options, schema=dataclasses.replace(options.schema, columns=fmt.names))
     streaming = streaming_encoder(options)
     rows = encode_rows(path, fmt, streaming, folder, options, log)
