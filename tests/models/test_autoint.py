@@ -5,7 +5,7 @@ import numpy as onp
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, dense, mlp, random_inputs, random_model
 
 
 def softmax(scores):
@@ -67,3 +67,7 @@ def test_onnx_export_matches():
     net = random_model("autoint", scale=0.3, num_factors=4, num_attention_layers=2, num_heads=2, attention_dim=3,
                        mlp_dims=[5])
     check_onnx(net, "autoint", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("autoint", small_split, num_factors=4, num_heads=2, attention_dim=4)

@@ -5,7 +5,7 @@ import pytest
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, dense, mlp, random_inputs, random_model
 
 
 def reference_logit(params, x, num_cross_layers, hidden_layers):
@@ -37,3 +37,7 @@ def test_spec_and_refusals():
 def test_onnx_export_matches():
     net = random_model("dcnv2", scale=0.25, num_factors=3, mlp_dims=[8, 5], num_cross_layers=2)
     check_onnx(net, "dcnv2", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("dcnv2", small_split, num_factors=4, mlp_dims=[16], num_cross_layers=2)

@@ -3,7 +3,7 @@ import pytest
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, random_inputs, random_model
 
 
 def reference_logit(params, x):
@@ -30,3 +30,7 @@ def test_has_no_embedding_hyperparameters(name):
 
 def test_onnx_export_matches():
     check_onnx(random_model("lr"), "lr", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("lr", small_split)

@@ -2,7 +2,7 @@
 paper's sum over field pairs i<j of e_i * e_j (element-wise), in numpy."""
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, linear, mlp, random_inputs, random_model
 
 
 def bi_interaction(embeds):
@@ -43,3 +43,7 @@ def test_spec():
 def test_onnx_export_matches():
     net = random_model("nfm", num_factors=4, mlp_dims=[8, 5], drop_rate=0.2)
     check_onnx(net, "nfm", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("nfm", small_split, num_factors=4, mlp_dims=[16])

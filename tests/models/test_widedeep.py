@@ -2,7 +2,7 @@
 side by side), against plain numpy."""
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, linear, mlp, random_inputs, random_model
 
 
 def reference_logit(params, x, hidden_layers):
@@ -25,3 +25,7 @@ def test_defaults_are_fuxictr_s():
 def test_onnx_export_matches():
     net = random_model("widedeep", num_factors=4, mlp_dims=[8, 5], drop_rate=0.3)
     check_onnx(net, "widedeep", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("widedeep", small_split, num_factors=4, mlp_dims=[16])

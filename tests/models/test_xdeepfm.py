@@ -5,7 +5,7 @@ import numpy as onp
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, dense, linear, mlp, random_inputs, random_model
+from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, dense, linear, mlp, random_inputs, random_model
 
 
 def cin(params, embeds, layer_sizes):
@@ -48,3 +48,7 @@ def test_spec():
 def test_onnx_export_matches():
     net = random_model("xdeepfm", scale=0.3, num_factors=3, mlp_dims=[8, 5], cin_layer_sizes=[4, 3, 5])
     check_onnx(net, "xdeepfm", random_inputs(FIELD_DIMS, 64))
+
+
+def test_sparse_training_lowers_the_loss(small_split):
+    check_sparse_training("xdeepfm", small_split, num_factors=4, mlp_dims=[16], cin_layer_sizes=[8, 8])

@@ -91,3 +91,18 @@ def check_onnx(net, kind, x, atol=1e-5):
         got = session.run(None, {inp.name: onp.asarray(x[rows], dtype=onp.int64)})[0]
         assert got.shape == expected[rows].shape
         onp.testing.assert_allclose(got, expected[rows], rtol=0, atol=atol)
+
+
+def check_sparse_training(kind, split, epochs=3, **overrides):
+    """``--sparse`` training (row-sparse table updates through the spec's
+    tables, training/sparse.py) of ``kind`` on ``split`` lowers the
+    training loss epoch after epoch and ends better than chance on test."""
+    from deepfm_gluon.experiments.runner import train_model
+    from deepfm_gluon.training.config import TrainConfig
+
+    config = TrainConfig(epochs=epochs, batch_size=256, lr=0.01, sparse=True, progress=False)
+    _, history, _ = train_model(kind, split, config, model_overrides=overrides, log=None)
+    losses = [record["train_loss"] for record in history.epochs]
+    assert history.config["sparse"] is True
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), losses
+    assert history.last()["test_auc"] > 0.6, history.last()
