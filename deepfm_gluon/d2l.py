@@ -15,8 +15,9 @@ and why:
 - ``CTRDataset`` is the package's (d2l's arguments and attributes, encoded
   once with numpy; items are numpy arrays, values numbered in sorted order);
 - ``train_ch13`` is d2l's loop and prints d2l's two lines; its curves are
-  d2l's Animator inside a notebook and a PNG file elsewhere (d2l's Animator
-  only prints ``<Figure ...>`` outside one).
+  drawn inline inside a notebook, redrawn in place as d2l's Animator does but
+  without clearing the cell's other output, and into a PNG file elsewhere
+  (d2l's Animator only prints ``<Figure ...>`` outside a notebook).
 
 Everything else is d2l's own object (``accuracy``, ``evaluate_accuracy_gpus``,
 ``train_batch_ch13``, ``split_batch``, ``Accumulator``, ``Timer``,
@@ -88,21 +89,19 @@ def download_extract(name, folder=None):
 
 class Animator:
     """d2l's ``Animator(xlabel, ylabel, legend, xlim, ylim, ...)`` and its
-    ``add(x, y)``: d2l's own, live, inside a notebook; elsewhere the points are
-    kept and ``save(path)`` draws them into a PNG (no display needed)."""
+    ``add(x, y)``. Inside a notebook the figure redraws in place after each
+    ``add`` (through a display handle: unlike d2l's ``clear_output``, it keeps
+    the cell's other output, such as download_extract's notice); elsewhere
+    ``save(path)`` draws the points into a PNG. No pyplot state either way."""
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
                  xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), figsize=(3.5, 2.5)):
-        self.live = _book.Animator(xlabel=xlabel, ylabel=ylabel, legend=legend, xlim=xlim, ylim=ylim,
-                                   xscale=xscale, yscale=yscale, fmts=fmts, figsize=figsize) \
-            if in_notebook() else None
         self.axes_config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
         self.fmts, self.figsize, self.X, self.Y = fmts, figsize, None, None
+        self.live, self.fig, self.handle = in_notebook(), None, None
 
     def add(self, x, y):
         """d2l's bookkeeping: ``y`` one value per line, ``None`` for no point."""
-        if self.live is not None:
-            self.live.add(x, y)
         if not hasattr(y, "__len__"):
             y = [y]
         n = len(y)
@@ -114,20 +113,39 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(a)
                 self.Y[i].append(b)
+        if self.live:
+            self.show()
 
-    def save(self, path):
-        """Draw the curves into a PNG at ``path`` (Agg canvas, no pyplot state); returns ``path``."""
-        # imported here to keep start-up fast: the canvas is only needed when a PNG is written
+    def draw(self):
+        """The figure with every point so far (Agg canvas)."""
+        # imported here to keep start-up fast: the canvas is only needed when a curve is drawn
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        fig = Figure(figsize=self.figsize)
-        FigureCanvasAgg(fig)
-        axes = fig.subplots()
+        if self.fig is None:
+            self.fig = Figure(figsize=self.figsize)
+            FigureCanvasAgg(self.fig)
+            self.fig.subplots()
+            self.fig.subplots_adjust(left=0.15, bottom=0.18, right=0.97, top=0.95)
+        axes = self.fig.axes[0]
+        axes.cla()
         for xs, ys, fmt in zip(self.X or [], self.Y or [], self.fmts):
             axes.plot(xs, ys, fmt)
         _book.set_axes(axes, *self.axes_config)
-        fig.subplots_adjust(left=0.15, bottom=0.18, right=0.97, top=0.95)
-        fig.savefig(path, dpi=100)
+        return self.fig
+
+    def show(self):
+        """Draw, and show inline: the first time as a new output, then in its place."""
+        from IPython import display  # start-up: only inside a notebook
+        fig = self.draw()
+        if self.handle is None:
+            _book.use_svg_display()
+            self.handle = display.display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+
+    def save(self, path):
+        """Draw the curves into a PNG at ``path``; returns ``path``."""
+        self.draw().savefig(path, dpi=100)
         return path
 
 
@@ -168,5 +186,5 @@ def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs,
           f'{metric[1] / metric[3]:.3f}, test acc {test_acc:.3f}')
     print(f'{metric[2] * num_epochs / timer.sum():.1f} examples/sec on '
           f'{str(devices)}')
-    if animator.live is None:
+    if not animator.live:
         print(f'curves: {animator.save(PLOT_FILE)}')

@@ -54,10 +54,13 @@ def run_sweep(split, config, what="all", seeds=(0,), out_dir=None, log=None):
             finals.append((dict(history.last(), **(history.chosen or {})), seconds))  # early stop: restored
             curves.setdefault((group, label), []).append([r["test_auc"] for r in history.epochs])
         row = {"group": group, "variant": label,
+               # early stopping: the chosen epochs' validation AUC, what a variant is chosen by
+               "validation AUC": float(np.mean([f.get("val_auc", np.nan) for f, _ in finals])),
                **{f"test {m.label}": float(np.mean([f[f"test_{m.name}"] for f, _ in finals])) for m in METRICS},
                # descriptive only: the test curve's peak chooses nothing (no epoch, no variant)
                "peak test AUC (hindsight)": float(np.mean([max(c) for c in curves[(group, label)]])),
-               "seconds": float(np.mean([s for _, s in finals]))}
+               "seconds": float(np.mean([s for _, s in finals])),
+               "test AUC by seed": [float(f["test_auc"]) for f, _ in finals]}
         rows.append(row)
         if log:
             log(f"{label}: test AUC {row['test AUC']:.4f}")
@@ -75,8 +78,8 @@ def plot_sweep(curves, path):
     axes = np.atleast_1d(fig.subplots(1, len(groups)))
     for ax, group in zip(axes, groups):
         for (g, label), runs in curves.items():
-            if g == group:
-                mean = np.mean(runs, axis=0)
+            if g == group:  # early-stopped runs differ in length: each epoch's mean over the runs that reached it
+                mean = [np.mean([run[e] for run in runs if len(run) > e]) for e in range(max(map(len, runs)))]
                 ax.plot(np.arange(1, len(mean) + 1), mean, label=label)
         ax.set_title("DeepFM MLP structure" if group == "mlp" else "FM embedding size")
         ax.set_xlabel("epoch")

@@ -55,3 +55,17 @@ def test_sweep_covers_the_exercise_variants(small_split, tmp_path):
         assert needed in labels
     rows = run_sweep(small_split, dataclasses.replace(QUICK, epochs=1), "factors", out_dir=str(tmp_path))
     assert len(rows) == 5 and os.path.exists(tmp_path / "sweep.png")
+
+
+def test_early_stopped_sweep_reports_validation_and_each_seed(small_split, tmp_path):
+    """Early-stopped runs of one variant end at different epochs: the plot takes
+    each epoch's mean over the runs that reached it; rows carry each seed's test AUC."""
+    from deepfm_gluon.data.sources import with_validation
+    from deepfm_gluon.experiments.sweep import plot_sweep
+    validated = with_validation(small_split, share=0.2, seed=0)
+    config = dataclasses.replace(QUICK, epochs=3, early_stop=1)
+    rows = run_sweep(validated, config, "factors", seeds=[0, 1])
+    assert all(len(r["test AUC by seed"]) == 2 and 0.5 < r["validation AUC"] <= 1 for r in rows)
+    assert all(abs(onp.mean(r["test AUC by seed"]) - r["test AUC"]) < 1e-9 for r in rows)
+    plot_sweep({("factors", "ragged"): [[0.6, 0.7, 0.8], [0.5]]}, str(tmp_path / "ragged.png"))
+    assert (tmp_path / "ragged.png").read_bytes().startswith(b"\x89PNG")
