@@ -8,10 +8,26 @@ from ..training.config import PRESETS, TrainConfig, preset_problem
 
 PRESET_NOTE = ("note: {source}: data defaults to --preset {preset} (BARS Criteo_x1 settings, early "
                "stopping on validation AUC); pass --preset book for the chapter's settings")
-# flag name -> Preset field
-PRESET_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "num_factors": "num_factors",
-                "mlp_dims": "mlp_dims", "dropout": "drop_rate", "embedding_l2": "embedding_l2",
-                "early_stop": "early_stop", "monitor": "monitor"}
+# Every setting a training run is made of, written once: its argparse attribute ->
+# the Preset field it overrides (None: no preset sets it). `train` saves them all
+# with its checkpoints and `train --resume` restores them (RESUMED_ARGS);
+# resolve_preset lays the typed ones over the preset (PRESET_FLAGS).
+RUN_SETTINGS = {
+    # the model
+    "model": None, "num_factors": "num_factors", "mlp_dims": "mlp_dims", "dropout": "drop_rate",
+    "model_arg": None, "model_args": None,
+    # the data
+    "data": None, "data_dir": None, "strict": None, "hash_buckets": None, "label": None,
+    "categorical": None, "numeric": None, "sep": None, "header": None, "validation": None,
+    "split": None, "split_seed": None,
+    # how to train
+    "preset": None, "preset_batch": None, "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
+    "optimizer": None, "embedding_l2": "embedding_l2", "dense_l2": None, "early_stop": "early_stop",
+    "monitor": "monitor", "seed": None, "devices": None, "book_compat": None, "sparse": None,
+    "kvstore": None, "out": None,
+}
+PRESET_FLAGS = {flag: field for flag, field in RUN_SETTINGS.items() if field}
+RESUMED_ARGS = tuple(RUN_SETTINGS)
 
 
 def parse_mlp_dims(text):

@@ -113,8 +113,8 @@ def add_protocol_args(parser):
     parser.add_argument("--early-stop", type=positive_int, default=None, metavar="PATIENCE",
                         help="stop after PATIENCE epochs without a better validation metric and "
                              "restore the best epoch's weights (cuts a validation split)")
-    parser.add_argument("--monitor", choices=["auc", "logloss"], default=None,
-                        help="validation metric early stopping watches (default auc)")
+    parser.add_argument("--monitor", default=None,  # checked against training.config.MONITORS
+                        help="validation metric early stopping watches: auc (default) or logloss")
     parser.add_argument("--validation", type=share, default=None, metavar="SHARE",
                         help="cut a validation split: SHARE of the training lines (d2l data, "
                              "seeded by --seed) or of all lines before the test tail (table files); "

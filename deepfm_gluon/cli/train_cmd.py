@@ -2,20 +2,15 @@
 import os
 
 from ..errors import DeepFMError
-from ..experiments.runner import run as run_spec
+from ..experiments.runner import train_model
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, resume_problem
 from ..training.metrics import format_scores, unprefixed
 from .config_args import apply_config_file, typed_flags
-from .common import load_data, model_overrides, train_config
+from .common import RESUMED_ARGS, load_data, model_overrides, train_config
 from .parser import MODEL_FLAGS
 from .run_folder import check_out_path, claim_run_folder, lock_run_folder
 
-RESUMED_ARGS = ("model", "data", "data_dir", "strict", "epochs", "batch_size", "lr", "seed", "devices",
-                "book_compat", "num_factors", "mlp_dims", "out", "hash_buckets", "sparse", "kvstore",
-                "optimizer", "preset", "dropout", "embedding_l2", "early_stop", "monitor", "validation",
-                "split", "split_seed", "dense_l2", "preset_batch", "model_args", "label", "categorical",
-                "numeric", "sep", "header", "model_arg")
 
 
 def run_spec_from_args(args, note=print):
@@ -84,7 +79,9 @@ def train_and_report(args, spec, notes):
         print(line)
     run_args = {name: getattr(args, name, None) for name in RESUMED_ARGS}
     run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
-    _, history, seconds = run_spec(spec, split, run_args=run_args)
+    _, history, seconds = train_model(spec.model, split, spec.config, out_dir=spec.out_dir,
+                                      model_overrides=spec.model_overrides, checkpoint_dir=spec.checkpoint_dir,
+                                      resume=spec.resume, run_args=run_args, kvstore=spec.kvstore)
     last = history.chosen or history.last()
     if last.get("test_auc") is None:  # a sparse job's other ranks: only rank 0 evaluates
         print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: train loss {last['train_loss']:.4f}")

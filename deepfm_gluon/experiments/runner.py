@@ -1,5 +1,10 @@
-"""One training run from data to a model directory: what `train` and the
-notebooks call, and what compare/reproduce/sweep repeat.
+"""One training run from data to a model directory.
+
+``train_model`` is THE training entry point: `deepfm-gluon train`, compare,
+reproduce, sweep, tune, the README's Python example and the notebooks all
+train through it. Underneath, ``run`` carries out the RunSpec it builds, and
+``training.fit`` / ``training.train_epochs`` are the epoch loop it drives
+(building blocks for tests and benchmarks that hold a net already).
 
 This is where the fitter is chosen: ``Fitter`` (dense, this process's
 devices), ``SparseFitter`` (row-sparse embedding updates) or, on a dist
@@ -27,9 +32,12 @@ from ..training.sparse import SparseFitter
 
 def train_model(kind, split, config, out_dir=None, model_overrides=None, log=print,
                 checkpoint_dir=None, resume=False, run_args=None, kvstore="device", on_epoch=None):
-    """Train ``kind`` ('fm'/'deepfm') on ``split`` (a DataSplit: .train and
-    .test data sets with int (n, num_fields) features, (n,) labels, field_dims)
-    with ``config`` (a TrainConfig); returns (net, History, seconds).
+    """The training entry point: train ``kind`` (a registered model name,
+    models/registry.py) on ``split`` (a DataSplit: .train and .test data sets
+    with int (n, num_fields) features, (n,) labels, field_dims; .validation
+    for early stopping) with ``config`` (a TrainConfig) and the model's
+    defaults updated by ``model_overrides`` (its hyperparameters, checked by
+    its ModelSpec); returns (net, History, seconds).
 
     With ``out_dir``, writes model.params, meta.json, mapping.json,
     history.json and curves.png there. ``checkpoint_dir``/``resume``: see

@@ -76,7 +76,9 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-MONITORS = ("auc", "logloss")  # training.early_stopping.MONITORS (not imported: numpy); a test keeps them equal
+# The validation metrics early stopping may watch, and which way is better: the one
+# list (early_stopping, --monitor, config files and RunSpec read it).
+MONITORS = {"auc": "max", "logloss": "min"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -124,8 +124,11 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
 
 def fit(net, kind, train, test, config, log=print, kvstore="device", on_epoch=None,
         checkpoint_dir=None, resume=False, run_args=None, validation_data=None):
-    """Train ``net`` (an FM/DeepFM Block of ``kind`` 'fm'/'deepfm') in this
-    process on ``train``, scoring on ``test`` after every epoch; returns the History.
+    """Train ``net`` (a built model Block of registered ``kind``) in this
+    process on ``train``, scoring on ``test`` after every epoch; returns the
+    History. The epoch loop for code that holds a net already (tests,
+    benchmarks); to train a model from data, use the entry point
+    ``experiments.train_model``.
 
     ``train``/``test`` have .features int (n, num_fields) and .labels (n,);
     ``config`` is a TrainConfig (``config.sparse`` picks ``SparseFitter``);

@@ -13,8 +13,7 @@ import tempfile
 import numpy as np
 
 from .. import gluon_compat
-
-MONITORS = {"auc": "max", "logloss": "min"}
+from .config import MONITORS
 
 
 class EarlyStopping:
