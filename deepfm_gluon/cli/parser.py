@@ -82,7 +82,8 @@ def add_data_args(parser):
     parser.add_argument("--hash-buckets", type=positive_int, default=None,
                         help="table files (criteo:, avazu:, csv:) only: hash each field into this "
                              "many rows instead of the book's min-count vocabulary")
-    schema = parser.add_argument_group("csv:PATH schema (docs/criteo.md)")
+    schema = parser.add_argument_group("table files: the csv:PATH schema (--sep, --header: any table file; "
+                                       "docs/criteo.md)")
     schema.add_argument("--label", default=None, metavar="COL", help="the 0/1 label column")
     schema.add_argument("--categorical", default=None, metavar="COLS",
                         help="categorical columns, comma-separated (names; 1-based numbers without a header)")

@@ -126,8 +126,9 @@ def table_cache_args(spec, data_dir=None, options=None):
         raise DeepFMError(f"--data {spec}: not a table file (expected {', '.join(t for t in table_usages())})")
     if not path:
         raise DeepFMError(f"--data {source.usage} needs a file path after '{source.name}:'")
-    table = TableOptions(schema=source.schema(path, options), hash_buckets=options.hash_buckets,
-                         min_threshold=options.min_threshold, strict=options.strict)
+    table = TableOptions(schema=source.schema(path, options), sep=options.sep, header=options.header,
+                         hash_buckets=options.hash_buckets, min_threshold=options.min_threshold,
+                         strict=options.strict)
     return path, os.path.join(data_dir or default_data_dir(), f"{source.name}-cache"), table
 
 
