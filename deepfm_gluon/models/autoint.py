@@ -125,7 +125,8 @@ MODEL = ModelSpec(
     description="AutoInt (Song et al., CIKM 2019): multi-head self-attention over the field embeddings "
                 "with residual connections, then a linear output (with mlp_dims: AutoInt+)",
     hyperparameters=(zoo_spec.NUM_FACTORS, dataclasses.replace(zoo_spec.MLP_DIMS, default=[]),
-                     zoo_spec.DROP_RATE, NUM_ATTENTION_LAYERS, NUM_HEADS, ATTENTION_DIM),
+                     dataclasses.replace(zoo_spec.DROP_RATE, help="dropout on the attention weights and after each MLP hidden layer"),
+                     NUM_ATTENTION_LAYERS, NUM_HEADS, ATTENTION_DIM),
     lr=1e-3, tables=("embedding",), output_bias="output_layer.bias", onnx=onnx_logit,
     search_space={**zoo_spec.TRAINING_SPACE, **zoo_spec.EMBEDDING_SPACE, **zoo_spec.MLP_SPACE,
                   "num_attention_layers": IntRange(1, 4), "num_heads": Choice((1, 2, 4)),
