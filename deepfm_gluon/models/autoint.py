@@ -9,8 +9,10 @@ Where the paper leaves choices open, FuxiCTR's AutoInt defaults: 2
 attention layers, 1 head of 8 dimensions, residual on, no layer norm, no
 linear ("wide") part, dropout ``drop_rate`` on the attention weights, and
 no MLP: ``mlp_dims`` adds FuxiCTR's parallel MLP, which makes it the
-paper's AutoInt+. ``attention_dim`` is the size of each head (the paper's
-d'); FuxiCTR's ``attention_dim`` is the heads' total.
+paper's AutoInt+. ``attention_dim`` is the size of each head (the
+paper's d'); FuxiCTR's ``attention_dim`` is the heads' total. The softmax
+is ``npx.softmax``, one fused op: 8-11x faster forward+backward than exp
+over a sum on the no-AVX wheel (docs/models.md, Kernels).
 """
 import dataclasses
 
