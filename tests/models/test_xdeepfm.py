@@ -5,7 +5,8 @@ import numpy as onp
 
 from deepfm_gluon.models import get_spec
 
-from .zoo_oracle import FIELD_DIMS, check_forward, check_onnx, check_sparse_training, dense, linear, mlp, random_inputs, random_model
+from .zoo_oracle import (FIELD_DIMS, check_forward, check_onnx, check_sparse_training, dense, linear, mlp, numpy_params,
+                         random_inputs, random_model)
 
 
 def cin(params, embeds, layer_sizes):
@@ -52,3 +53,30 @@ def test_onnx_export_matches():
 
 def test_sparse_training_lowers_the_loss(small_split):
     check_sparse_training("xdeepfm", small_split, num_factors=4, mlp_dims=[16], cin_layer_sizes=[8, 8])
+
+
+def test_resume_continues_exactly(small_split, tmp_path):
+    """The CIN's own parameters (weight and bias of each layer, registered in
+    a child block) and their Adam states go through a checkpoint: 2 epochs
+    then a resume to 3 equal 3 epochs straight."""
+    from deepfm_gluon.experiments.runner import train_model
+    from deepfm_gluon.training.config import TrainConfig
+
+    small = {"num_factors": 3, "mlp_dims": [4], "cin_layer_sizes": [3, 2]}
+
+    lines = []
+
+    def run(epochs, folder, resume=False):
+        config = TrainConfig(epochs=epochs, batch_size=512, progress=False)
+        net, _, _ = train_model("xdeepfm", small_split, config, model_overrides=small, log=lines.append,
+                                checkpoint_dir=str(folder), resume=resume)
+        return numpy_params(net)
+    straight = run(3, tmp_path / "straight")
+    run(2, tmp_path / "resumed")
+    del lines[:]
+    resumed = run(3, tmp_path / "resumed", resume=True)
+    assert any("resumed from" in line for line in lines), lines
+    assert sum("epoch 3/3" in line for line in lines) == 1 and not any("epoch 1/3" in line for line in lines), lines
+    assert straight.keys() == resumed.keys() and "cin.layers.1.weight" in straight
+    for name in straight:
+        onp.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
