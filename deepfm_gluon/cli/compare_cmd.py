@@ -27,6 +27,11 @@ def model_list(text):
 
 
 def run(args):
+    if getattr(args, "tune", None) or getattr(args, "config", None):
+        if args.tune and args.config:
+            raise DeepFMError("--tune and --config exclude each other (--tune writes the configurations)")
+        from .tuned_compare_cmd import run as run_tuned  # imported here to keep start-up fast (tuning)
+        return run_tuned(args)
     kinds = model_list(args.models)
     preset = resolve_preset(args)
     if preset.name == "book":

@@ -239,6 +239,15 @@ def add_compare(subparsers):
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
     p.add_argument("--json", action="store_true", help="print both protocols' rows as JSON")
+    p.add_argument("--tune", type=positive_int, default=None, metavar="TRIALS",
+                   help="tune every compared model first, each with this many trials on validation "
+                        "(needs the tune extra; docs/tuning.md), then train each best configuration "
+                        "over --seeds seeds under both protocols, with paired tests")
+    p.add_argument("--config", action="append", default=None, metavar="FILE",
+                   help="compare at these configurations (one JSON file per model, e.g. tune's "
+                        "best.json; repeatable), over --seeds seeds under both protocols")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="with --tune: the studies' database (default sqlite:///OUT/tuning/study.db)")
     p.set_defaults(handler="compare_cmd:run")
 
 
