@@ -31,7 +31,7 @@ def run(args):
         if args.tune and args.config:
             raise DeepFMError("--tune and --config exclude each other (--tune writes the configurations)")
         from .tuned_compare_cmd import run as run_tuned  # imported here to keep start-up fast (tuning)
-        return run_tuned(args)
+        return run_tuned(args, model_list(args.models))
     kinds = model_list(args.models)
     preset = resolve_preset(args)
     if preset.name == "book":

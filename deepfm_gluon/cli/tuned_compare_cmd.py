@@ -8,15 +8,6 @@ from ..experiments.tuned_compare import compare_configs, markdown
 from .common import add_validation, load_data
 from .tune_cmd import import_tuning, open_tuning_study, tune_settings
 
-DEFAULT_MODELS = ("fm", "deepfm")
-
-
-def compared_models(args):
-    """--models (compare_cmd.model_list), else FM and DeepFM."""
-    from .compare_cmd import model_list  # the compare command's own parsing; imported here (start-up: a cycle otherwise)
-    return model_list(args.models) if getattr(args, "models", None) else list(DEFAULT_MODELS)
-
-
 def configs_from_files(paths):
     configs = {}
     for path in paths:
@@ -48,14 +39,15 @@ def tune_each(args, models, split):
     return configs
 
 
-def run(args):
-    """The tuned comparison the flags ask for; prints the table, writes OUT/compare_tuned.*."""
+def run(args, models):
+    """The tuned comparison the flags ask for (``models``: the --models list, tuned
+    unless --config names the configurations); prints the table, writes OUT/compare_tuned.*."""
     split = load_data(args, validation=False)
     validated = add_validation(split, args)
     if args.config:
         configs = configs_from_files(args.config)
     else:
-        configs = tune_each(args, compared_models(args), validated)
+        configs = tune_each(args, models, validated)
     seeds = list(range(args.seed, args.seed + args.seeds))
     baseline = next(iter(configs))
     rows, _ = compare_configs(split, validated, configs, seeds, out_dir=args.out, log=print,
