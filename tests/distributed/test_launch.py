@@ -60,10 +60,18 @@ def test_a_dead_worker_fails_the_job_quickly(dist_data_dir, tmp_path):
 
 
 def test_a_worker_that_cannot_start_fails_the_job(tmp_path):
+    """A data folder whose lines only a worker reads (--strict): the worker
+    exits 2 and the launcher stops the job naming it. A missing --data is
+    refused by launch itself, before any process starts."""
+    (tmp_path / "bad").mkdir()
+    for name in ("train.csv", "test.csv"):
+        (tmp_path / "bad" / name).write_text("2\tnot a CTR line\n")
     result = run_cli(["launch", "--workers", "2", "--timeout", "60", "--", "train", "--data",
-                      str(tmp_path / "missing"), "--no-progress"], timeout=90)
+                      str(tmp_path / "bad"), "--strict", "--no-progress"], timeout=90)
     assert result.returncode == 2
-    assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout)
+    assert re.search(r"error: worker [01] \(pid \d+\) exited with code 2", result.stdout), result.stdout
+    missing = run_cli(["launch", "--workers", "2", "--", "train", "--data", str(tmp_path / "missing")], timeout=60)
+    assert missing.returncode == 2 and "started" not in missing.stdout, missing.stdout
 
 
 
