@@ -46,8 +46,8 @@ from .. import gluon_compat
 from ..errors import DeepFMError
 from ..models import LogitView
 from .config import RunSpec, is_dist_kvstore
-from .loop import Fitter, _load
-from .optimizers import make_table_optimizer, make_trainer
+from .loop import Fitter, _as_array, _load
+from .optimizers import LAZY_OPTIMIZERS, make_table_optimizer, make_trainer
 from .regularization import add_embedding_l2_compact
 
 def num_fields_of(net):
@@ -76,19 +76,45 @@ def compact_twin(net, rows, tables):
 
 
 class SparseTables:
-    """The big tables' lazy optimizer: one MXNet optimizer object per table,
-    fed row_sparse gradients."""
+    """The big tables' lazy optimizer: one MXNet optimizer object per table.
+
+    SGD and Adam (lazy) update the batch's rows without a row_sparse array:
+    their rows of the optimizer states are gathered, the optimizer's dense
+    operator updates the compact rows (the same arithmetic as its row_sparse
+    kernel, tested bit for bit), and weights and states are scattered back.
+    Every step is then asynchronous: building a row_sparse array copies its
+    data and indices with ``MXNDArraySyncCopyFromNDArray``, which waits for
+    the backward pass (two stalls per table per step, the Python thread idle
+    instead of preparing the next batch). AdaGrad and FTRL keep the
+    row_sparse path (their sparse kernels are not their dense ones)."""
 
     def __init__(self, net, tables, optimizer, lr, batch_size, ctx):
         self.weights = [getattr(net, name).weight.data(ctx).as_nd_ndarray() for name in tables]
         self.opt = make_table_optimizer(optimizer, lr, 1.0 / batch_size)
         self.states = [self.opt.create_state(i, w) for i, w in enumerate(self.weights)]
+        self.by_rows = optimizer in LAZY_OPTIMIZERS
 
-    def update(self, grads, rows):
-        """Apply compact gradients ``grads`` (one per table, (len(rows), width))."""
+    def update(self, grads, rows, compact_weights):
+        """Apply compact gradients ``grads`` (one per table, (len(rows), width)
+        NDArrays) to the rows ``rows`` (int64 (n,) NDArray, distinct);
+        ``compact_weights``: those rows' current weights (NDArrays, same shapes
+        as ``grads``), updated in place on the row path."""
         for i, (weight, grad) in enumerate(zip(self.weights, grads)):
-            sparse = mx.nd.sparse.row_sparse_array((grad, rows), shape=weight.shape, ctx=weight.context)
-            self.opt.update(i, weight, sparse, self.states[i])
+            if self.by_rows:
+                self._update_rows(i, weight, grad, rows, compact_weights[i])
+            else:
+                sparse = mx.nd.sparse.row_sparse_array((grad, rows), shape=weight.shape, ctx=weight.context)
+                self.opt.update(i, weight, sparse, self.states[i])
+
+    def _update_rows(self, i, weight, grad, rows, compact):
+        state = self.states[i]
+        full = [] if state is None else list(state) if isinstance(state, (tuple, list)) else [state]
+        picked = [mx.nd.take(s, rows, axis=0) for s in full]
+        compact_state = None if state is None else tuple(picked) if isinstance(state, (tuple, list)) else picked[0]
+        self.opt.update(i, compact, grad, compact_state)
+        where = rows.reshape((1, -1))
+        for target, part in zip([weight] + full, [compact] + picked):
+            mx.nd._internal._scatter_set_nd(lhs=target, rhs=part, indices=where, shape=target.shape, out=target)
 
 
 class SparseFitter(Fitter):
@@ -139,11 +165,11 @@ class SparseFitter(Fitter):
         if len(X) != self.config.batch_size:
             raise DeepFMError(f"sparse updates need full batches of {self.config.batch_size}")
         n = len(uniq)
-        rows = mx.np.array(uniq, dtype=np.int64, ctx=home)
+        rows = _as_array(uniq, np.int64, home)  # zero-copy on cpu(0): no wait for queued operators
         for big, small in zip(self.big, self.small):
-            picked = mx.np.take(big, rows, axis=0)
-            for ctx in self.contexts:
-                small.data(ctx)[:n] = picked if ctx == home else picked.as_in_context(ctx)
+            picked = mx.np.take(big, rows, axis=0, out=small.data(home)[:n])  # straight into the twin
+            for ctx in self.contexts[1:]:
+                picked.copyto(small.data(ctx)[:n])
         codes = codes.reshape(X.shape).astype(np.int32)
         xs, ys = _load(codes, np.int32, self.contexts), _load(np.asarray(y), np.float32, self.contexts)
         with autograd.record():
@@ -163,5 +189,5 @@ class SparseFitter(Fitter):
         if self.config.embedding_l2:  # lazily, on the rows this batch touches
             grads = add_embedding_l2_compact(grads, [s.data(home)[:n].as_nd_ndarray() for s in self.small],
                                              self.config.embedding_l2, len(X))
-        self.tables.update(grads, rows.as_nd_ndarray())
+        self.tables.update(grads, rows.as_nd_ndarray(), [s.data(home)[:n].as_nd_ndarray() for s in self.small])
         return outs

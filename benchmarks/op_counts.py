@@ -1,0 +1,97 @@
+#!/usr/bin/env python
+"""Operators and blocking calls per batch: numbers that do not depend on load.
+
+On a shared machine wall-clock times are noise; how many engine operators a
+training step or a prediction batch runs, and how often the Python thread
+waits for the engine (synchronous copies, WaitForVar), are the same at any
+load. MXNet's profiler counts them with bulk execution off, so every
+operator of the hybridized graph is its own entry.
+
+    python benchmarks/op_counts.py train --size book     # dense DeepFM, batch 2048
+    python benchmarks/op_counts.py train --size bars     # sparse fitter, 39 x 65,536 rows, batch 4096
+    python benchmarks/op_counts.py predict               # predict_logits, batch 8192
+"""
+import argparse
+import json
+import os
+import sys
+
+# every operator its own profiler entry (set before MXNet is imported)
+os.environ["MXNET_EXEC_BULK_EXEC_TRAIN"] = "0"
+os.environ["MXNET_EXEC_BULK_EXEC_INFERENCE"] = "0"
+
+import mxnet as mx  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from profile_loop import SIZES  # noqa: E402
+
+from deepfm_gluon.data.batches import BatchIterator  # noqa: E402
+from deepfm_gluon.models import build_model  # noqa: E402
+from deepfm_gluon.training.config import TrainConfig  # noqa: E402
+from deepfm_gluon.training.loop import Fitter, predict_logits  # noqa: E402
+from deepfm_gluon.training.sparse import SparseFitter  # noqa: E402
+
+BLOCKING = ("MXNDArraySyncCopyFromCPU", "MXNDArraySyncCopyFromNDArray", "MXNDArraySyncCopyToCPU",
+            "MXNDArrayWaitToRead", "MXNDArrayWaitToWrite")
+NOT_OPERATORS = ("DeleteVariable", "WaitForVar")
+
+
+def profiled(run, batches):
+    """{name: count per batch} of ``run()`` (one warm-up call first)."""
+    run()
+    mx.npx.waitall()
+    mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.devnull)
+    mx.profiler.set_state("run")
+    run()
+    mx.npx.waitall()
+    mx.profiler.set_state("stop")
+    stats = json.loads(mx.profiler.dumps(reset=True, format="json"))["Time"]
+    return {(domain, name): s["Count"] / batches for domain, ops in stats.items() for name, s in ops.items()}
+
+
+def train_run(size, model, batches):
+    fields, card, batch, overrides, lr, sparse = SIZES[size]
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, card, (batch * batches, fields)) + np.arange(fields) * card
+    y = rng.integers(0, 2, len(X)).astype(np.float32)
+    net = build_model(model, [card] * fields, **overrides)
+    config = TrainConfig(progress=False, devices="cpu", batch_size=batch, lr=lr, sparse=sparse)
+    fitter = (SparseFitter if sparse else Fitter)(net, model, config)
+    fitter.initialize()
+    it = BatchIterator(X, y, batch, seed=0)
+    return lambda: fitter.train_epoch(it, 0)
+
+
+def predict_run(model, batches, batch=8192):
+    fields, card = 34, 117
+    rng = np.random.default_rng(0)
+    X = (rng.integers(0, card, (batch * batches, fields)) + np.arange(fields) * card).astype(np.int32)
+    net = build_model(model, [card] * fields)
+    net.initialize(mx.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    return lambda: predict_logits(net, X, mx.cpu(), batch)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("task", choices=("train", "predict"))
+    p.add_argument("--size", choices=sorted(SIZES), default="book")
+    p.add_argument("--model", default="deepfm")
+    p.add_argument("--batches", type=int, default=4)
+    a = p.parse_args()
+    mx.npx.set_np()
+    run = train_run(a.size, a.model, a.batches) if a.task == "train" else predict_run(a.model, a.batches)
+    counts = profiled(run, a.batches)
+    operators = {name: c for (domain, name), c in counts.items()
+                 if domain == "operator" and name not in NOT_OPERATORS}
+    for name, c in sorted(operators.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"{c:7.2f}  {name}")
+    print(f"{sum(operators.values()):7.2f}  engine operators per batch")
+    for name in BLOCKING:
+        print(f"{counts.get(('MXNET_C_API', name), 0.0):7.2f}  {name} (the Python thread waits)")
+    print(f"{counts.get(('operator', 'WaitForVar'), 0.0):7.2f}  WaitForVar")
+
+
+if __name__ == "__main__":
+    main()
