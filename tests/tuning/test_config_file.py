@@ -48,3 +48,15 @@ def test_train_refuses_a_config_for_another_model_in_one_line(tmp_path, capsys):
     assert main(["train", "--config", str(path), "--model", "deepfm", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "configures model fm" in err
+
+
+def test_tune_without_optuna_is_one_line_naming_the_extra(tmp_path):
+    """The tune extra is optional: without Optuna, `tune` says how to get it."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['optuna'] = None\n"
+            "from deepfm_gluon.cli.main import main\n"
+            f"sys.exit(main(['tune', '--model', 'fm', '--out', {str(tmp_path / 'o')!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0
+    assert "pip install 'deepfm-gluon[tune]'" in proc.stderr
