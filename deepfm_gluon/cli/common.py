@@ -170,9 +170,10 @@ def train_config(args):
 
 
 def wants_validation(args):
-    """A validation split is cut for --early-stop (flag or preset), --validation or --split random."""
+    """A validation split is cut for --early-stop (flag or preset), --validation, --split random
+    or --calibrate (fitted on it)."""
     return (getattr(args, "early_stop", None) is not None or getattr(args, "validation", None) is not None
-            or getattr(args, "split", "time") == "random")
+            or getattr(args, "split", "time") == "random" or bool(getattr(args, "calibrate", None)))
 
 
 def add_validation(split, args):

@@ -181,6 +181,12 @@ def add_train(subparsers):
     p.add_argument("--resume", metavar="DIR", default=None,
                    help="continue the run whose --out was DIR from its latest checkpoint "
                         "(its saved arguments are used; --epochs N extends it to N epochs)")
+    p.add_argument("--calibrate", choices=["platt", "isotonic"], default=None,
+                   help="fit a calibration of the probabilities on the validation split (cut with "
+                        "--validation, default 0.1) and store it with the model; evaluate, predict, export "
+                        "(platt only for onnx) and serve apply it (docs/metrics.md)")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write OUT/report.html and OUT/explain/ (reliability, importance, interactions)")
     p.add_argument("--no-checkpoints", action="store_true",
                    help="do not write OUT/checkpoints after every epoch")
     p.add_argument("--overwrite", action="store_true",
@@ -419,8 +425,29 @@ def add_http(subparsers):
     p.set_defaults(handler="http_cmd:run")
 
 
+def add_explain(subparsers):
+    p = subparsers.add_parser(
+        "explain", help="reliability diagram, permutation importance and field x field interactions of a "
+                        "saved model (PNG + JSON)")
+    p.add_argument("--model-dir", required=True, help="a directory that `train` wrote")
+    p.add_argument("--data", default=None,
+                   help="a labelled file in the training format (reliability, interactions and, without "
+                        "--validation, importance), or a data name (synthetic, ctr, a folder, criteo:PATH); "
+                        "default: the data the run trained on, its validation split for importance")
+    p.add_argument("--validation", default=None, help="with --data FILE: a labelled file for importance")
+    p.add_argument("--data-dir", default=None, help="cache folder for data sets (as for train)")
+    p.add_argument("--out", default=None, help="output folder (default MODEL_DIR/explain)")
+    p.add_argument("--fields", default=None, help="comma-separated field names to restrict importance and "
+                                                  "interactions to (default: all)")
+    p.add_argument("--repeats", type=positive_int, default=5, help="shuffles per field (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shuffles and of the row sample")
+    p.add_argument("--max-rows", type=positive_int, default=50_000,
+                   help="importance and interactions use a seeded sample of at most this many rows")
+    p.set_defaults(handler="explain_cmd:run")
+
+
 SUBCOMMANDS = [add_train, add_models, add_serve, add_prepare, add_compare, add_experiments, add_tune, add_launch,
-               add_bench, add_export, add_http]
+               add_bench, add_export, add_http, add_explain]
 
 
 def build_parser():

@@ -10,7 +10,7 @@ from ..errors import DeepFMError
 LOCK = ".lock"
 # What `train` writes; --overwrite deletes these and nothing else.
 RUN_FILES = ("checkpoints", "model.params", "meta.json", "mapping.json", "encoder.json",
-             "history.json", "curves.png")
+             "history.json", "curves.png", "report.html", "explain", "calibration.json")
 
 
 def holds_run(folder):

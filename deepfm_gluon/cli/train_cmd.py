@@ -2,6 +2,8 @@
 import os
 
 from ..errors import DeepFMError
+from ..experiments.calibrate import calibrate_model_dir
+from ..experiments.explain_run import report_run
 from ..experiments.runner import train_model
 from ..training.checkpoint import read_latest
 from ..training.config import RunSpec, resume_problem
@@ -99,4 +101,8 @@ def train_and_report(args, spec, notes):
               f"test acc {last['book_test_acc']:.3f}")
     rank = last.get("rank", 0)  # set by distributed training; rank 0 writes the model
     print(f"saved to {args.out}" if rank == 0 else f"rank {rank}: rank 0 saves the model")
+    if rank == 0 and args.calibrate:
+        calibrate_model_dir(args.out, args.calibrate, split.validation, split.test)
+    if rank == 0 and not args.no_report:
+        report_run(args.out, split, history)
     return 0

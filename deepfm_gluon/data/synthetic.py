@@ -114,6 +114,21 @@ def _calibrated_bias(z, target_ctr):
 
 def generate_arrays(spec):
     """(values (n, fields) int, labels (n,) int, tokens per field) for train+test."""
+    values, labels, tokens, _ = _generate(spec)
+    return values, labels, tokens
+
+
+def planted_pairs(spec=SyntheticSpec()):
+    """The ``num_pairs`` field pairs (f, g), 0-based field indices with f < g,
+    whose factor dot product <u_f, u_g> is planted in the labels: what an FM's
+    field x field interaction strength should find (experiments/explain.py).
+    Field f is named str(f + 1) in the encoder. The 3-way parities (fields
+    0-5) and the nonlinear term (6, 7) are not pairwise factors."""
+    return _generate(spec)[3]
+
+
+def _generate(spec):
+    """``generate_arrays`` plus the planted pairs (see ``planted_pairs``)."""
     spec.validate()
     rng = np.random.default_rng(spec.seed)
     cards = _cardinalities(spec, rng)
@@ -126,8 +141,10 @@ def generate_arrays(spec):
         z += spec.first_order_scale * rng.normal(size=card)[values[:, f]]
     latent = [rng.normal(size=(card, 4)) / 2.0 for card in cards]
     fields = rng.permutation(np.arange(8, spec.num_fields))
+    pairs = []
     for p in range(spec.num_pairs):
         f, g = fields[2 * p], fields[2 * p + 1]
+        pairs.append((int(min(f, g)), int(max(f, g))))
         z += spec.pairwise_scale * np.sum(latent[f][values[:, f]] * latent[g][values[:, g]], axis=1)
     # Balanced signs (half +1, half -1): then each pair of a parity's fields is
     # independent of it. Unbalanced signs would leak the parity into pairs.
@@ -146,7 +163,7 @@ def generate_arrays(spec):
         labels[replaced] = noise.random(int(replaced.sum())) < spec.target_ctr
     tokens = [np.array([f"{t:08x}" for t in rng.integers(0, 2**32, size=card)], dtype=object)
               for card in cards]
-    return values, labels, tokens
+    return values, labels, tokens, pairs
 
 
 def _write(path, values, labels, tokens):

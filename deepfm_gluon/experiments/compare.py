@@ -23,6 +23,8 @@ import os
 from ..atomic import atomic_write_json
 from ..training.metrics import METRICS
 from ..training.plotting import plot_histories
+from .explain_run import REPORT, explain_saved
+from .html_report import side_by_side_page, write_page
 from .paired import paired_difference
 from .runner import train_model
 
@@ -68,7 +70,8 @@ def compare_protocols(split, validated, config, patience=2, kinds=DEFAULT_KINDS,
     Returns (rows, runs): one dict per kind with the BOTH_COLUMNS keys (means
     over seeds), and {protocol: {kind: History}} (the first seed's). With
     ``out_dir``: compare.json (both protocols, and with two or more seeds
-    the paired tests against the first kind) and compare.png there, and
+    the paired tests against the first kind), compare.png and report.html
+    (the models side by side with their explain figures) there, and
     book/KIND and early-stop/KIND model directories (the first seed's)."""
     sub = (lambda name: os.path.join(out_dir, name)) if out_dir else (lambda name: None)
     seeds = list(seeds) if seeds else [config.seed]
@@ -96,7 +99,28 @@ def compare_protocols(split, validated, config, patience=2, kinds=DEFAULT_KINDS,
                 "early-stop": {"split": validated.protocol, "patience": patience,
                                "monitor": config.monitor, "rows": early_rows}},
             "histories": {p: {k: h.to_dict() for k, h in hs.items()} for p, hs in runs.items()}})
+        write_side_by_side(out_dir, {"book": split, "early-stop": validated}, rows, title(kinds, split), len(seeds))
     return rows, runs
+
+
+def write_side_by_side(out_dir, splits, rows, heading, num_seeds=1):
+    """OUT/report.html: every model of ``rows`` (BOTH_COLUMNS dicts) per
+    protocol with its test metrics, and the explain figures of its model
+    directory OUT/PROTOCOL/KIND, explained on ``splits`` ({protocol: DataSplit})."""
+    models = {}
+    for protocol in PROTOCOLS:
+        for row in rows:
+            kind = row["model"]
+            result, figures, _ = explain_saved(os.path.join(out_dir, protocol, kind), splits[protocol],
+                                               title=f"{kind} ({protocol})")
+            models[f"{kind} ({protocol})"] = {
+                "metrics": {m.name: row[f"{protocol}: test {m.label}"] for m in METRICS},
+                "explain": result, "figures": figures}
+    notes = "book: the final epoch's test metrics; early-stop: the restored best-validation epoch's"
+    if num_seeds > 1:
+        notes += f"; means over {num_seeds} seeds, figures of the first seed's models"
+    return write_page(os.path.join(out_dir, REPORT),
+                      side_by_side_page(heading, models, os.path.join(out_dir, "compare.png"), notes))
 
 
 def paired_rows(seed_aucs, kinds):

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from ..atomic import atomic_write_json, atomic_write_text
 from ..training.metrics import METRICS
 from ..models.registry import get_spec
+from .html_report import side_by_side_page, write_page
 from .book_numbers import BOOK_FINAL, BOOK_LOSS_CURVE, BOOK_LOSS_RANGE
 from .paired import paired_difference
 from .runner import train_model
@@ -219,6 +220,17 @@ def render_report(split, config, runs, verdict, compat=None):
     return "\n".join(lines)
 
 
+def write_seeds_page(out_dir, split, runs_by_mode, num_seeds):
+    """OUT/report.html: each model's mean test metrics over seeds per protocol, side by side, and the curves."""
+    models = {f"{kind} ({mode})": {"metrics": {m.name: float(np.mean(runs.final(kind, f"test_{m.name}")))
+                                               for m in METRICS}}
+              for mode, runs in runs_by_mode.items() if runs is not None for kind in KINDS}
+    return write_page(os.path.join(out_dir, "report.html"), side_by_side_page(
+        f"Reproduction: FM vs DeepFM on {split.name}", models, os.path.join(out_dir, "curves.png"),
+        f"mean over {num_seeds} seeds; correct: the final epoch, early-stop: the restored best-validation "
+        "epoch; the paired tests are in report.md"))
+
+
 def reproduce(split, config, seeds, out_dir, book_compat=False, target_auc=None, log=None,
               validated=None, patience=2):
     """Train FM and DeepFM on ``split`` (a DataSplit) for every seed in
@@ -241,6 +253,7 @@ def reproduce(split, config, seeds, out_dir, book_compat=False, target_auc=None,
         verdict["verdicts_agree"] = verdict["early_stop"]["claims"] == verdict["claims"]
         report += "\n" + "\n".join(early_stop_section(early, verdict["early_stop"], verdict, patience, validated))
     atomic_write_text(os.path.join(out_dir, "report.md"), report)
+    write_seeds_page(out_dir, split, {"correct": runs, "early-stop": early}, len(seeds))
     atomic_write_json(os.path.join(out_dir, "results.json"), {
         "verdict": verdict, "seeds": list(seeds), "data": split.name,
         "histories": {mode: {k: [h.to_dict() for h in v] for k, v in r.histories.items()}

@@ -153,6 +153,7 @@ def save_outputs(out_dir, net, kind, split, history, seconds):
     training.metrics.METRICS; the restored epoch's under early stopping)."""
     extra = {"mode": history.mode, "data": split.name, "train_config": history.config,
              "test_metrics": unprefixed(history.chosen or history.last(), "test_"),
+             "validation_cut": split.cut,
              "skip_reports": [split.train.skip_report.to_dict(), split.test.skip_report.to_dict()],
              "train_seconds": seconds}
     save_model_dir(out_dir, net, kind, split.train, extra)

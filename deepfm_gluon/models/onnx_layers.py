@@ -283,3 +283,10 @@ def multi_head_self_attention(graph, h, query, key, value, residual, num_heads, 
                         name + "_merged")
     skip = h if residual is None else project(graph, residual, h, name + ".residual")
     return graph.node("Relu", [graph.add(merged, skip, name=name + "_residual")], name)
+
+
+def platt_calibration(graph, logit, a, b, name="calibrated_logit"):
+    """Platt calibration of a (B, 1) logit, a * logit + b (training/calibration.py),
+    to go before the sigmoid."""
+    scaled = graph.mul(logit, graph.const(a, "platt_a"), "platt_scaled")
+    return graph.add(scaled, graph.const(b, "platt_b"), name=name)

@@ -159,7 +159,7 @@ def metadata(predictor, encoder, config):
     meta = predictor.meta
     return {"model": {"kind": meta["kind"], "config": meta["model_config"],
                       "data": data_kind(meta.get("data")), "mode": meta.get("mode"),
-                      "test_metrics": meta.get("test_metrics")},
+                      "test_metrics": meta.get("test_metrics"), "calibration": meta.get("calibration")},
             "engine": config.engine, "num_fields": encoder.num_fields, "fields": encoder.field_names,
             "input": {"application/json": '{"rows": [[v_1, ..., v_%d], ...]} (strings)'
                       % encoder.num_fields,

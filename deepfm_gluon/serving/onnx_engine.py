@@ -43,7 +43,8 @@ class OnnxPredictor(Predictor):
     def __init__(self, model_dir, ctx=None, batch_size=8192, threads=None):
         import_onnxruntime()  # fail before loading anything when the extra is missing
         super().__init__(model_dir, ctx=ctx, batch_size=batch_size)
-        model = net_to_onnx(self.net, self.meta["kind"])
+        model = net_to_onnx(self.net, self.meta["kind"], calibrator=self.calibrator,
+                            where=f"{model_dir}: --engine onnxruntime")
         self.session = onnx_session(model.SerializeToString(), threads)
 
     def predict_features(self, features):

@@ -6,6 +6,8 @@ import numpy as np
 from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
 from ..data.sources import input_path
 from ..errors import DataFormatError, ModelDirError
+from ..models import LogitView
+from ..training.calibration import load_calibration
 from ..training.loop import predict_logits
 from ..training.metrics import score
 from .criteo_scoring import evaluate_table_file, table_schema
@@ -15,9 +17,13 @@ from .model_dir import load_model_dir
 class Predictor:
     """A loaded model plus the encoder that turns raw lines into its inputs."""
 
-    def __init__(self, model_dir, ctx=None, batch_size=8192):
+    def __init__(self, model_dir, ctx=None, batch_size=8192, calibrated=True):
         self.ctx = ctx or mx.cpu()
         self.net, self.meta, self.encoder = load_model_dir(model_dir, ctx=self.ctx)
+        # calibration.json (train --calibrate): applied to every probability this predictor returns
+        self.calibrator = load_calibration(model_dir) if calibrated else None
+        self.logit_net = LogitView(self.net)
+        self.logit_net.hybridize(static_alloc=True)
         # A model of a table source (Criteo, Avazu, CSV) reads raw lines of its
         # format, streamed (serving/criteo_scoring.py); None: d2l-format lines
         self.table = table_schema(self.encoder)
@@ -54,9 +60,15 @@ class Predictor:
         return probs, report
 
     def predict_features(self, features):
-        """features: int32 (n, num_feat) -> float probabilities (n,), exactly
-        the saved net's output."""
+        """features: int32 (n, num_feat) -> float probabilities (n,): exactly
+        the saved net's output, or with calibration.json its calibrated logit."""
+        if self.calibrator is not None:
+            return self.calibrator.apply(self.predict_logits(features))
         return predict_logits(self.net, features, self.ctx, self.batch_size)
+
+    def predict_logits(self, features):
+        """features: int32 (n, num_feat) -> float32 (n,) logits of the saved net (uncalibrated)."""
+        return predict_logits(self.logit_net, features, self.ctx, self.batch_size)
 
     def evaluate_file(self, path, strict=False):
         """Every metric of ``training.metrics.METRICS`` and the skipped lines of a

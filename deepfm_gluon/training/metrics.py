@@ -145,6 +145,12 @@ class Metric:
         """``value`` in this metric's format ('-' for None, 'nan' for NaN)."""
         return "-" if value is None else format(value, self.format)
 
+    def direction(self):
+        """'higher', 'lower' or 'closest to 1' (the target), for tables."""
+        if self.higher_is_better is None:
+            return f"closest to {self.target:g}"
+        return "higher" if self.higher_is_better else "lower"
+
     def better(self, a, b):
         """True when value ``a`` is strictly better than ``b``."""
         if self.higher_is_better is None:

@@ -19,7 +19,8 @@ def model_dir(small_data_dir, tmp_path_factory):
 
 
 def test_train_writes_model_dir(model_dir):
-    assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png"} <= set(os.listdir(model_dir))
+    assert {"model.params", "meta.json", "mapping.json", "history.json", "curves.png", "report.html",
+            "explain"} <= set(os.listdir(model_dir))
     epochs = json.load(open(os.path.join(model_dir, "history.json")))["epochs"]
     assert len(epochs) == 2
     for name in METRIC_NAMES:  # every metric of the one table, per epoch
@@ -59,6 +60,8 @@ def test_compare_prints_one_table(small_data_dir, tmp_path, capsys):
     assert "test AUC" in out and "test NE" in out and "test ECE" in out and "\nfm " in out and "\ndeepfm " in out
     rows = json.load(open(tmp_path / "compare.json"))["rows"]
     assert {"book: test NE", "early-stop: test calibration", "early-stop: test ECE"} <= set(rows[0])
+    page = open(tmp_path / "report.html").read()  # the four models side by side, figures embedded
+    assert page.count('src="data:image/png;base64,') == 1 + 4 * 3 and "deepfm (early-stop)" in page
     assert os.path.exists(tmp_path / "compare.png")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 HEAVY = ("mxnet", "numpy", "matplotlib", "pandas", "d2l", "scipy", "tqdm")
 COMMANDS = ["train", "models", "evaluate", "predict", "prepare", "compare", "reproduce", "sweep", "launch", "bench",
-            "export", "serve", "tune"]
+            "export", "serve", "tune", "explain"]
 
 PROBE = """
 import json, sys

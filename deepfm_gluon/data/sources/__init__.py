@@ -25,7 +25,10 @@ from .spec import DataOptions, SourceSpec  # noqa: F401
 @dataclasses.dataclass
 class DataSplit:
     """Encoded train, validation (or None: the book's protocol) and test sets
-    (``CTRData``), the ``--data`` value they came from and how validation was cut.
+    (``CTRData``), the ``--data`` value they came from and how validation was
+    cut: ``protocol`` in words, ``cut`` as ``with_validation``'s arguments
+    ({"share", "mode", "seed"}; None without validation), so that a saved
+    model's validation rows can be cut again (explain).
     ``time_ordered``: the sets are consecutive parts of one time-ordered file."""
 
     name: str
@@ -34,6 +37,7 @@ class DataSplit:
     validation: Optional[CTRData] = None
     protocol: str = "no validation split"
     time_ordered: bool = False
+    cut: Optional[dict] = None
 
     def describe(self):
         middle = f" / {len(self.validation)} validation" if self.validation is not None else ""
@@ -60,14 +64,18 @@ def with_validation(split, share=0.1, mode="time", seed=0):
         seed = v.RANDOM_SPLIT_SEED if seed is None else seed
         train, validation, test = v.split_random_712(split.train, split.test, seed)
         return dataclasses.replace(split, train=train, test=test, validation=validation,
-                                   protocol=f"random 7:2:1, seed {seed}")
+                                   protocol=f"random 7:2:1, seed {seed}",
+                                   cut={"share": share, "mode": mode, "seed": seed})
     if split.time_ordered:
         train, validation = v.split_time(split.train, share, total=len(split.train) + len(split.test))
         return dataclasses.replace(split, train=train, validation=validation,
-                                   protocol=f"validation: the {share:.0%} of lines before the test tail")
-    train, validation = v.split_share(split.train, share, 0 if seed is None else seed)
+                                   protocol=f"validation: the {share:.0%} of lines before the test tail",
+                                   cut={"share": share, "mode": mode, "seed": seed})
+    seed = 0 if seed is None else seed
+    train, validation = v.split_share(split.train, share, seed)
     return dataclasses.replace(split, train=train, validation=validation,
-                               protocol=f"validation: {share:.0%} of train.csv, seed {0 if seed is None else seed}")
+                               protocol=f"validation: {share:.0%} of train.csv, seed {seed}",
+                               cut={"share": share, "mode": mode, "seed": seed})
 
 
 def resolve_data_dir(spec, data_dir=None, synthetic=None):
