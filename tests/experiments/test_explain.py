@@ -16,6 +16,7 @@ from deepfm_gluon.data.sources import load_split
 from deepfm_gluon.data.synthetic import SyntheticSpec, planted_pairs
 from deepfm_gluon.experiments.explain import (interaction_strength, permutation_importance, ranked_pairs,
                                               reliability)
+from deepfm_gluon.experiments.explain_run import explain_split
 from deepfm_gluon.experiments.runner import train_model
 from deepfm_gluon.models import build_model
 from deepfm_gluon.training import TrainConfig
@@ -156,3 +157,11 @@ def test_planted_pairs_rank_at_the_top_of_the_heatmap(kind, data_root):
         assert ranks[:3] == [0, 1, 2], ranks
     probs = predict_logits(net, split.test.features, mx.cpu())
     assert roc_auc(split.test.labels, probs) > 0.7
+
+
+def test_a_model_without_fm_factors_gets_no_heatmap(small_split, tmp_path):
+    net, _, _ = train_model("lr", small_split, TrainConfig(epochs=1, progress=False), log=None)
+    result, figures = explain_split(net, "lr", small_split, lambda x: predict_logits(net, x, mx.cpu()),
+                                    str(tmp_path), repeats=1)
+    assert result["interactions"] is None and set(figures) == {"reliability", "importance"}
+    assert set(os.listdir(tmp_path)) == {"reliability.png", "importance.png", "explain.json"}
