@@ -120,11 +120,12 @@ def run_page(model_dir, history, meta, explain=None, figures=None):
                 sections)
 
 
-def side_by_side_page(title, models, curves=None, notes=""):
+def side_by_side_page(title, models, curves=None, notes="", heading="Test metrics", extra=()):
     """The HTML of a comparison. ``models``: {name: {"metrics": {metric:
     value}, "explain": dict or None, "figures": {part: png path}}};
-    ``curves``: a PNG of all models' curves."""
-    sections = [("Test metrics", (f"<p class=\"note\">{esc(notes)}</p>" if notes else "")
+    ``curves``: a PNG of all models' curves; ``heading``: of the metrics
+    table; ``extra``: more (heading, html) sections at the end."""
+    sections = [(heading, (f"<p class=\"note\">{esc(notes)}</p>" if notes else "")
                  + table(metrics_rows({n: m["metrics"] for n, m in models.items()}),
                          ["metric", "better", *models]))]
     if curves:
@@ -133,7 +134,7 @@ def side_by_side_page(title, models, curves=None, notes=""):
         figures = "".join(f"<div><h3>{esc(n)}</h3>{explain_section(m.get('explain'), m.get('figures', {}))}</div>"
                           for n, m in models.items())
         sections.append(("What each model learned", f"<div class=\"side\">{figures}</div>"))
-    return page(title, sections)
+    return page(title, [*sections, *extra])
 
 
 def write_page(path, text):

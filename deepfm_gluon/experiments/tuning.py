@@ -19,6 +19,7 @@ import optuna
 from ..models.registry import get_spec
 from ..training.config import TrainConfig
 from ..training.loop import TrainingDiverged
+from ..training.metrics import METRICS
 from .runner import train_model
 from .search_space import suggest
 from .study_storage import claim, fail_stale_trials, progress
@@ -104,8 +105,9 @@ def objective(settings, split, trial, log=None):
     chosen = history.chosen
     trial.set_user_attr("epoch", chosen["epoch"])
     trial.set_user_attr("epochs_run", chosen["epochs_run"])
-    trial.set_user_attr("val_auc", chosen["val_auc"])
-    trial.set_user_attr("val_logloss", chosen["val_logloss"])
+    for metric in METRICS:  # every validation metric of the restored epoch, for the trial tables
+        if f"val_{metric.name}" in chosen:
+            trial.set_user_attr(f"val_{metric.name}", chosen[f"val_{metric.name}"])
     if chosen["epoch"] == 0:
         trial.set_user_attr("note", "base-rate predictor (no epoch beat it on validation)")
     return chosen[f"val_{monitor}"]

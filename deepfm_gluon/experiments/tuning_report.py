@@ -9,11 +9,14 @@ import optuna
 from optuna.trial import TrialState
 
 from ..atomic import atomic_write_text
+from ..training.metrics import METRICS
 from .config_file import RunConfig, write_config
+from .html_report import esc, image, side_by_side_page, write_page
 from .search_space import values_from_params
 
 BEST_FILE, TRIALS_CSV, TRIALS_MD = "best.json", "trials.csv", "trials.md"
 HISTORY_PNG, IMPORTANCE_PNG = "optimization_history.png", "param_importances.png"
+REPORT, TOP_TRIALS = "report.html", 6
 
 
 def best_trial(study):
@@ -47,7 +50,8 @@ def best_config(study, settings, storage_url=None):
 
 def trial_rows(study):
     """One dict per trial: number, state, value, chosen epoch, epochs run,
-    seconds, note (pruned, retried, surplus...), then every parameter."""
+    seconds, note (pruned, retried, surplus...), every validation metric of
+    the restored epoch (training/metrics.py METRICS), then every parameter."""
     trials = study.get_trials(deepcopy=False)
     names = sorted({name for t in trials for name in t.params})
     rows = []
@@ -61,6 +65,9 @@ def trial_rows(study):
                "value": "" if t.value is None else round(t.value, 5),
                "epoch": t.user_attrs.get("epoch", ""), "epochs run": t.user_attrs.get("epochs_run", ""),
                "seconds": t.user_attrs.get("seconds", ""), "note": note}
+        for metric in METRICS:
+            value = t.user_attrs.get(f"val_{metric.name}")
+            row[f"val {metric.label}"] = "" if value is None else round(value, 5)
         for name in names:
             value = t.params.get(name, "")
             row[name] = f"{value:.4g}" if isinstance(value, float) else value
@@ -121,4 +128,28 @@ def write_outputs(study, settings, out_dir, storage_url=None):
     if config is not None:
         write_config(os.path.join(out_dir, BEST_FILE), config)
     write_trials(study, out_dir, settings.base.monitor)
-    return config, write_plots(study, out_dir)
+    notes = write_plots(study, out_dir)
+    write_trials_page(study, settings, out_dir)
+    return config, notes
+
+
+def write_trials_page(study, settings, out_dir):
+    """OUT/report.html: the best complete trials side by side (every
+    validation metric of each one's restored epoch, its parameters below),
+    with the optimization history and parameter importances."""
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    higher = settings.base.monitor == "auc"
+    complete.sort(key=lambda t: -t.value if higher else t.value)
+    models = {f"trial {t.number}": {"metrics": {m.name: t.user_attrs.get(f"val_{m.name}") for m in METRICS}}
+              for t in complete[:TOP_TRIALS]}
+    params = "".join(f"<li>trial {t.number}: " + esc(", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(t.params.items()))) + "</li>"
+        for t in complete[:TOP_TRIALS])
+    page = side_by_side_page(
+        f"Study {study.study_name}: {settings.model}, the best {len(models)} trials", models,
+        os.path.join(out_dir, HISTORY_PNG),
+        f"validation metrics of each trial's restored epoch (the study never reads test), best first by "
+        f"validation {settings.base.monitor}", heading="Validation metrics",
+        extra=[("Parameters", f"<ul>{params}</ul>"),
+               ("Parameter importances", image(os.path.join(out_dir, IMPORTANCE_PNG), "parameter importances"))])
+    return write_page(os.path.join(out_dir, REPORT), page)

@@ -11,7 +11,7 @@ from .checkpoint import restore_checkpoint, save_checkpoint
 from .config import RunSpec
 from .early_stopping import BestWeights, EarlyStopping
 from .loop import Fitter, evaluate
-from .metrics import format_scores, prefixed
+from .metrics import format_scores, prefixed, unprefixed
 from .sparse import SparseFitter
 
 
@@ -107,7 +107,7 @@ def restore_best(fitter, stopper, best, test, log=None, rate=None, floor=None):
                       fitter.config.eval_batch_size)
     fitter.history.chosen = {"epoch": stopper.best_epoch or 0, "monitor": stopper.monitor,
                              "epochs_run": len(fitter.history.epochs),
-                             "val_auc": chosen["val_auc"], "val_logloss": chosen["val_logloss"],
+                             **prefixed(unprefixed(chosen, "val_"), "val_"),  # every validation metric
                              "train_loss": chosen["train_loss"], "base_rate": rate, "base_rate_val_logloss": floor,
                              **prefixed(scores, "test_")}
     if stopper.best_epoch is None:

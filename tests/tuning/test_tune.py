@@ -62,8 +62,12 @@ def test_two_processes_share_one_study_and_run_no_trial_twice(small_data_dir, tm
     assert proc.returncode == 0, proc.stdout + proc.stderr
     chosen = json.loads((run / "history.json").read_text())["chosen"]
     assert chosen["val_auc"] == pytest.approx(study.best_value, abs=1e-6)
-    for name in ("trials.csv", "trials.md", "optimization_history.png", "param_importances.png"):
+    for name in ("trials.csv", "trials.md", "optimization_history.png", "param_importances.png", "report.html"):
         assert (tmp_path / "out0" / name).stat().st_size > 0
+    header = (tmp_path / "out0" / "trials.csv").read_text().splitlines()[0]
+    assert all(f"val {label}" in header for label in ("AUC", "logloss", "NE", "calibration", "ECE", "acc"))
+    page = (tmp_path / "out0" / "report.html").read_text()  # the best trials side by side
+    assert f"trial {study.best_trial.number}" in page and 'src="data:image/png;base64,' in page
 
 
 def test_a_sigkilled_tune_resumes_and_completes_the_study(small_data_dir, tmp_path):
