@@ -10,8 +10,8 @@ installed and it writes both). This script reads NAME.md, executes every cell
 in a fresh kernel of this interpreter with notebooks/ as the working directory,
 and writes NAME.ipynb with its outputs. A change to the prose alone needs no
 rerun: ``jupytext --update --to ipynb notebooks/NAME.md`` rewrites the
-notebook's text and keeps its outputs. ``--quick`` sets DEEPFM_NOTEBOOK_EPOCHS=2
-and DEEPFM_NOTEBOOK_SEEDS=1 and runs the book's training cell with 2 epochs
+notebook's text and keeps its outputs. ``--quick`` sets DEEPFM_NOTEBOOK_EPOCHS=2,
+DEEPFM_NOTEBOOK_SEEDS=1 and DEEPFM_NOTEBOOK_TRIALS=2 (tuning budget) and runs the book's training cell with 2 epochs
 instead of its 30 (the one change, made in the executed copy only; the book's
 cells at 30 epochs are tests/notebooks/test_book_cells.py's job).
 """
@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 NAMES = ("fm", "deepfm")
 # the book's training cells: `lr, num_epochs, optimizer = 0.01, 30, 'adam'`
 BOOK_EPOCHS = re.compile(r"^(lr, num_epochs, optimizer = [0-9.]+, )30(, 'adam')$", re.M)
-QUICK_ENV = {"DEEPFM_NOTEBOOK_EPOCHS": "2", "DEEPFM_NOTEBOOK_SEEDS": "1"}
+QUICK_ENV = {"DEEPFM_NOTEBOOK_EPOCHS": "2", "DEEPFM_NOTEBOOK_SEEDS": "1", "DEEPFM_NOTEBOOK_TRIALS": "2"}
 
 
 def read_source(name):
