@@ -9,7 +9,7 @@ operator of the hybridized graph is its own entry.
 
     python benchmarks/op_counts.py train --size book     # dense DeepFM, batch 2048
     python benchmarks/op_counts.py train --size bars     # sparse fitter, 39 x 65,536 rows, batch 4096
-    python benchmarks/op_counts.py predict               # predict_logits, batch 8192
+    python benchmarks/op_counts.py predict [--plain]     # predict_logits, batch 8192 (the serving graph)
 """
 import argparse
 import json
@@ -28,6 +28,7 @@ from profile_loop import SIZES  # noqa: E402
 
 from deepfm_gluon.data.batches import BatchIterator  # noqa: E402
 from deepfm_gluon.models import build_model  # noqa: E402
+from deepfm_gluon.models.inference import hybridize_for_inference  # noqa: E402
 from deepfm_gluon.training.config import TrainConfig  # noqa: E402
 from deepfm_gluon.training.loop import Fitter, predict_logits  # noqa: E402
 from deepfm_gluon.training.sparse import SparseFitter  # noqa: E402
@@ -63,13 +64,16 @@ def train_run(size, model, batches):
     return lambda: fitter.train_epoch(it, 0)
 
 
-def predict_run(model, batches, batch=8192):
+def predict_run(model, batches, plain=False, batch=8192):
     fields, card = 34, 117
     rng = np.random.default_rng(0)
     X = (rng.integers(0, card, (batch * batches, fields)) + np.arange(fields) * card).astype(np.int32)
     net = build_model(model, [card] * fields)
     net.initialize(mx.init.Xavier())
-    net.hybridize(static_alloc=True, static_shape=True)
+    if plain:
+        net.hybridize(static_alloc=True, static_shape=True)
+    else:  # as serving/predictor.py does
+        hybridize_for_inference(net, static_shape=True)
     return lambda: predict_logits(net, X, mx.cpu(), batch)
 
 
@@ -79,9 +83,10 @@ def main():
     p.add_argument("--size", choices=sorted(SIZES), default="book")
     p.add_argument("--model", default="deepfm")
     p.add_argument("--batches", type=int, default=4)
+    p.add_argument("--plain", action="store_true", help="predict: plain hybridize, not the inference graph")
     a = p.parse_args()
     mx.npx.set_np()
-    run = train_run(a.size, a.model, a.batches) if a.task == "train" else predict_run(a.model, a.batches)
+    run = train_run(a.size, a.model, a.batches) if a.task == "train" else predict_run(a.model, a.batches, a.plain)
     counts = profiled(run, a.batches)
     operators = {name: c for (domain, name), c in counts.items()
                  if domain == "operator" and name not in NOT_OPERATORS}

@@ -106,13 +106,14 @@ def predict(npz_path, rows, batch_size, repeats=3, book=True):
     import mxnet as mx
     from mxnet import init
     from ..models import build_model
+    from ..models.inference import hybridize_for_inference
     from ..reference import BookDeepFM
     _set_np()
     X = _tile_rows(_load_npz(npz_path)[0], rows)
     field_dims = _field_dims_from_npz(npz_path)
     ours = build_model("deepfm", field_dims)
     ours.initialize(init.Xavier(), ctx=mx.cpu())
-    ours.hybridize(static_alloc=True, static_shape=True)
+    hybridize_for_inference(ours, static_shape=True)  # as serving/predictor.py does
     nets = {"ours": ours}
     if book:
         ref = BookDeepFM(field_dims, num_factors=10, mlp_dims=[30, 20, 10])

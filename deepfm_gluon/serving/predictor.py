@@ -7,6 +7,7 @@ from ..data.reader import has_label_column, parse_ctr_lines, read_text_lines
 from ..data.sources import input_path
 from ..errors import DataFormatError, ModelDirError
 from ..models import LogitView
+from ..models.inference import hybridize_for_inference
 from ..training.calibration import load_calibration
 from ..training.loop import predict_logits
 from ..training.metrics import score
@@ -23,11 +24,11 @@ class Predictor:
         # calibration.json (train --calibrate): applied to every probability this predictor returns
         self.calibrator = load_calibration(model_dir) if calibrated else None
         self.logit_net = LogitView(self.net)
-        self.logit_net.hybridize(static_alloc=True)
+        hybridize_for_inference(self.logit_net)  # fused FC+ReLU, no Dropout: prediction only
         # A model of a table source (Criteo, Avazu, CSV) reads raw lines of its
         # format, streamed (serving/criteo_scoring.py); None: d2l-format lines
         self.table = table_schema(self.encoder)
-        self.net.hybridize(static_alloc=True)
+        hybridize_for_inference(self.net)  # fused FC+ReLU, no Dropout: prediction only
         self.num_feat = self.encoder.num_fields
         self.field_dims = self.encoder.field_dims
         self.batch_size = batch_size
