@@ -3,6 +3,7 @@ write beside the target, flush to disk, then rename over it."""
 import errno
 import json
 import os
+import stat
 import tempfile
 
 # A failed write with less free space than this is reported as a full disk.
@@ -29,8 +30,23 @@ def full_disk_error(folder, path):
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
 
 
+def refuse_special_file(path):
+    """OSError(EINVAL) if ``path`` exists and is not a regular file: renaming
+    over a device, FIFO or socket replaces it (run as root, ``--out /dev/null``
+    once turned the machine's /dev/null into a regular file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "not a regular file (a device, FIFO, socket or folder); "
+                                    "refusing to replace it", path)
+
+
 def atomic_write(path, write_fn):
-    """Call ``write_fn(tmp_path)``, then move the result to ``path``."""
+    """Call ``write_fn(tmp_path)``, then move the result to ``path`` (which,
+    if it exists, must be a regular file)."""
+    refuse_special_file(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)

@@ -1,5 +1,8 @@
 """errors.format_problem: the one format/version check the model directory and
 the encoder JSON share, so both refuse foreign and newer files alike."""
+import os
+import stat
+
 import pytest
 
 from deepfm_gluon.data.encoders import EncoderFormatError, encoder_from_dict
@@ -27,3 +30,19 @@ def test_the_encoder_reader_uses_it():
     assert str(err.value) == format_problem({"format": "deepfm-gluon-encoder", "format_version": 9},
                                             "deepfm-gluon-encoder", 1, "deepfm-gluon encoder", f"deepfm-gluon {__version__}",
                                             "encoder format version")
+
+
+def test_an_atomic_write_never_replaces_a_device_fifo_or_folder(tmp_path):
+    """os.replace over /dev/null makes it a regular file (as root): refused first."""
+    import errno
+    from deepfm_gluon.atomic import atomic_write_text
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for target in (fifo, folder, "/dev/null"):
+        with pytest.raises(OSError) as err:
+            atomic_write_text(str(target), "x")
+        assert err.value.errno == errno.EINVAL
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "folder"]
