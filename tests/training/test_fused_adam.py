@@ -92,11 +92,12 @@ def test_lists_longer_than_one_operator_takes_are_split(count):
         np.testing.assert_allclose(w.asnumpy(), r.asnumpy(), rtol=1e-6, atol=1e-6)
 
 
-def test_make_trainer_fuses_adam_unless_told_not_to_or_book_compat():
+def test_make_trainer_fuses_adam_only_when_asked_and_never_in_book_compat():
     from deepfm_gluon.training.config import TrainConfig
     from deepfm_gluon.training.optimizers import make_trainer
     param = mx.gluon.Parameter("w", shape=(3,))
     param.initialize()
     kinds = [type(make_trainer([param], config, 0.1)._optimizer).__name__ for config in (
-        TrainConfig(), TrainConfig(fused_adam=False), TrainConfig(book_compat=True), TrainConfig(optimizer="sgd"))]
+        TrainConfig(fused_adam=True), TrainConfig(), TrainConfig(fused_adam=True, book_compat=True),
+        TrainConfig(fused_adam=True, optimizer="sgd"))]
     assert kinds == ["FusedAdam", "Adam", "Adam", "SGD"]
