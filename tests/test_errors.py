@@ -33,16 +33,16 @@ def test_the_encoder_reader_uses_it():
 
 
 def test_an_atomic_write_never_replaces_a_device_fifo_or_folder(tmp_path):
-    """os.replace over /dev/null makes it a regular file (as root): refused first."""
+    """os.replace over a device such as /dev/null makes it a regular file (as root): refused first."""
     import errno
     from deepfm_gluon.atomic import atomic_write_text
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     folder = tmp_path / "folder"
     folder.mkdir()
-    for target in (fifo, folder, "/dev/null"):
+    for target in (fifo, folder):  # the machine's /dev/null is not touched by a test
         with pytest.raises(OSError) as err:
             atomic_write_text(str(target), "x")
         assert err.value.errno == errno.EINVAL
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert sorted(os.listdir(tmp_path)) == ["fifo", "folder"]

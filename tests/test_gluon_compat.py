@@ -141,7 +141,7 @@ COVERED = ("trainer_params", "trainer_updaters", "trainer_optimizer", "update_co
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
            "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
            "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place", "open_arrays_file",
-           "has_cached_graph")
+           "has_cached_graph", "own_parameter_names")
 
 
 def test_an_adopted_array_is_the_parameter_without_a_copy_or_gradient():
@@ -252,3 +252,15 @@ def test_every_compat_function_is_covered_here():
     assert public == set(COVERED)
     source = inspect.getsource(sys.modules[__name__])
     assert [n for n in COVERED if f"compat.{n}(" not in source] == []
+
+
+def test_own_parameter_names_are_the_blocks_own_not_its_childrens():
+    class WithOwn(nn.HybridBlock):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = self.params.get("scale", shape=(1,))
+            self.dense = nn.Dense(2, in_units=3)
+
+    block = WithOwn()
+    assert compat.own_parameter_names(block) == ["scale"]
+    assert compat.own_parameter_names(block.dense) == ["weight", "bias"]  # a child's own, not block's
