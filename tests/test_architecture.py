@@ -30,7 +30,7 @@ LAYERS = {
     "d2l": 4,  # the chapters' `d2l` names for their cells: built from data and training, used by notebooks
     "training": 3, "distributed": 3, "serving": 3, "bench": 3,
     "data": 2, "models": 2, "reference": 2,
-    "errors": 1, "atomic": 1, "version": 1, "gluon_compat": 1, "limits": 1,
+    "errors": 1, "discovery": 1, "atomic": 1, "version": 1, "gluon_compat": 1, "limits": 1,
 }
 # Imports between two packages of one layer that are part of the design.
 SIDEWAYS = {

@@ -8,9 +8,9 @@ plug-in model loads only where its module is registered again.
 """
 import importlib
 import os
-import pkgutil
 
 from ..errors import DeepFMError
+from ..discovery import declared_specs, module_spec
 from .spec import ModelSpec
 
 PLUGINS_ENV = "DEEPFM_GLUON_MODELS"
@@ -34,10 +34,8 @@ def register(spec):
 
 
 def _register_module(module):
-    spec = getattr(module, "MODEL", None)
-    if isinstance(spec, ModelSpec):
-        if not spec.module:
-            object.__setattr__(spec, "module", module.__name__)
+    spec = module_spec(module, "MODEL", ModelSpec)
+    if spec is not None:
         register(spec)
 
 
@@ -46,10 +44,8 @@ def _load():
     if _LOADED:
         return
     _LOADED = True
-    for info in sorted(pkgutil.iter_modules([os.path.dirname(__file__)]),
-                       key=lambda i: i.name):
-        if not info.ispkg:
-            _register_module(importlib.import_module(f"{__package__}.{info.name}"))
+    for spec in declared_specs(os.path.dirname(__file__), __package__, "MODEL", ModelSpec):
+        register(spec)
     for name in filter(None, (part.strip() for part in os.environ.get(PLUGINS_ENV, "").split(","))):
         try:
             module = importlib.import_module(name)

@@ -5,10 +5,9 @@ modules of this package (one file per source, like models/registry.py).
 (``synthetic``) gives empty args; an existing directory is the ``folder``
 source; anything else is a one-line error listing the known sources.
 """
-import importlib
 import os
-import pkgutil
 
+from ...discovery import declared_specs
 from ...errors import DeepFMError
 from .spec import SourceSpec
 
@@ -33,15 +32,8 @@ def _load():
     if _LOADED:
         return
     _LOADED = True
-    for info in sorted(pkgutil.iter_modules([os.path.dirname(__file__)]), key=lambda i: i.name):
-        if info.ispkg:
-            continue
-        module = importlib.import_module(f"{__package__}.{info.name}")
-        spec = getattr(module, "SOURCE", None)
-        if isinstance(spec, SourceSpec):
-            if not spec.module:
-                object.__setattr__(spec, "module", module.__name__)
-            register(spec)
+    for spec in declared_specs(os.path.dirname(__file__), __package__, "SOURCE", SourceSpec):
+        register(spec)
 
 
 def source_names():
