@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 # every operator its own profiler entry (set before MXNet is imported)
 os.environ["MXNET_EXEC_BULK_EXEC_TRAIN"] = "0"
@@ -42,7 +43,10 @@ def profiled(run, batches):
     """{name: count per batch} of ``run()`` (one warm-up call first)."""
     run()
     mx.npx.waitall()
-    mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.devnull)
+    # a trace file of its own: MXNet replaces the file it is given, so os.devnull
+    # would turn the machine's /dev/null (as root) into a regular file
+    mx.profiler.set_config(profile_all=True, aggregate_stats=True,
+                           filename=os.path.join(tempfile.gettempdir(), f"deepfm-gluon-profile-{os.getpid()}.json"))
     mx.profiler.set_state("run")
     run()
     mx.npx.waitall()
