@@ -16,6 +16,7 @@ from .encoder_json import export_encoder, model_encoder
 from .export_mxnet import export_mxnet, mxnet_export_paths
 from .export_onnx import net_to_onnx
 from .model_dir import load_model_dir
+from .public_meta import data_kind
 
 FORMATS = ("onnx", "mxnet")
 
@@ -48,7 +49,7 @@ def export_model_dir(model_dir, fmt, out):
     if fmt == "onnx":
         model = net_to_onnx(net, meta["kind"], {
             "kind": meta["kind"], "encoder": os.path.basename(encoder_path),
-            "deepfm_gluon_version": __version__, "data": meta.get("data", ""),
+            "deepfm_gluon_version": __version__, "data": data_kind(meta.get("data")),
             "calibration": calibrator.method if calibrator else "none"}, calibrator,
             where=os.path.join(model_dir, CALIBRATION))
         atomic_write(model_path, lambda tmp: open(tmp, "wb").write(model.SerializeToString()))

@@ -34,7 +34,6 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..data.sources.registry import split_prefix
 from ..errors import DeepFMError
 from ..limits import SERVE_SETTINGS, serve_setting_problem
 from ..version import __version__
@@ -43,6 +42,7 @@ from .encoder_json import model_encoder
 from .graceful_stop import STOPPING_STATUS, RequestTally, StoppingServer
 from .micro_batcher import MicroBatcher
 from .onnx_engine import ENGINES, import_onnxruntime, load_predictor
+from .public_meta import data_kind
 from .request_parsing import RequestError, parse_rows
 from .request_scoring import score_requests
 from .slow_clients import BodyDeadlines, header_deadline_protocol
@@ -141,17 +141,6 @@ def versions(engine):
         from .export_onnx import OPSET
         found.update(onnxruntime=onnxruntime.__version__, onnx=onnx.__version__, onnx_opset=OPSET)
     return found
-
-
-def data_kind(name):
-    """What /metadata says of the training data: its kind, never a path
-    ('synthetic', 'ctr', a table source's name such as 'criteo', or 'files'
-    for a folder of train.csv/test.csv)."""
-    name = str(name or "")
-    found = split_prefix(name)
-    if found:
-        return found[0].name
-    return name if name in ("synthetic", "ctr") else "files"
 
 
 def metadata(predictor, encoder, config):

@@ -164,6 +164,21 @@ def held_out_raw_values(path, num_test):
     return onp.array([line.split("\t")[1:] for line in lines[-num_test:]], dtype=object)
 
 
+def assert_no_paths_in_exports(folder, paths):
+    """No exported file (ONNX metadata_props, encoder JSON, MXNet symbol and
+    params) holds any of ``paths``, nor their folders, in any byte (issue 21)."""
+    needles = set()
+    for path in paths:
+        path = os.path.abspath(path)
+        needles.update({path, os.path.dirname(path), os.path.realpath(path)})
+    exports = [p for p in folder.iterdir() if p.is_file() and p.name.startswith(("m.", "mx"))]
+    assert len(exports) == 5  # m.onnx, m.encoder.json, mx-symbol.json, mx-0000.params, mx.encoder.json
+    for export in exports:
+        data = export.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in data, f"{export.name} holds the path {needle}"
+
+
 @pytest.mark.parametrize("source", ["synthetic", "real"])
 @pytest.mark.parametrize("hash_buckets", [None, 300], ids=["vocabulary", "hashing"])
 @pytest.mark.parametrize("kind", KINDS)
@@ -188,6 +203,7 @@ def test_criteo_trained_nets_export_through_the_cli(kind, hash_buckets, source, 
     assert main(["export", "--model-dir", model_dir, "--format", "mxnet", "--out", prefix]) == 0
     encoder = load_encoder(str(tmp_path / "m.encoder.json"))
     assert encoder.kind == ("hashing" if hash_buckets else "vocabulary")
+    assert_no_paths_in_exports(tmp_path, [criteo_files[source], model_dir, str(tmp_path)])
 
     options = CriteoOptions(hash_buckets=hash_buckets or 0)
     test = load_split(data, data_dir=str(tmp_path), criteo=options).test  # the cache train wrote
