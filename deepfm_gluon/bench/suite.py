@@ -331,6 +331,7 @@ def summarize(runs):
         "train_loop_torch": m("torch_loop", "train_examples_per_sec"),
         "predict_book": m("predict", "book_examples_per_sec"),
         "predict_ours": m("predict", "ours_examples_per_sec"),
+        "predict_ours_folded": m("predict", "ours_folded_examples_per_sec"),
         "predict_torch": m("torch_predict", "predict_examples_per_sec"),
         "predict_max_abs_diff_vs_book": m("predict", "max_abs_diff_vs_book"),
         "encode_d2l": m("encode_d2l", "rows_per_sec"),
@@ -366,6 +367,8 @@ def summarize(runs):
     s["loop_vs_torch"] = ratio("train_loop_ours", "train_loop_torch")
     s["predict_vs_book"] = ratio("predict_ours", "predict_book")
     s["predict_vs_torch"] = ratio("predict_ours", "predict_torch")
+    s["predict_folded_vs_book"] = ratio("predict_ours_folded", "predict_book")
+    s["predict_folded_vs_torch"] = ratio("predict_ours_folded", "predict_torch")
     s["encode_vs_d2l"] = ratio("encode_ours", "encode_d2l")
     s["ablations"] = {label: m(label, "examples_per_sec") or m(label, "ours_examples_per_sec")
                       for label in runs if label.startswith("ablation_")}
@@ -422,6 +425,8 @@ def format_report(report):
          None, s["loop_vs_torch"]),
         (f"predict batch {cfg['predict_batch']}, examples/s", s["predict_book"], s["predict_ours"],
          s["predict_torch"], s["predict_vs_book"], s["predict_vs_torch"]),
+        (f"predict batch {cfg['predict_batch']}, --engine folded, examples/s", None,
+         s.get("predict_ours_folded"), None, s.get("predict_folded_vs_book"), s.get("predict_folded_vs_torch")),
         ("encode, rows/s (d2l: CTRDataset)", s["encode_d2l"], s["encode_ours"], None,
          s["encode_vs_d2l"], None),
         ("peak RSS train e2e, MiB (torch: loop)", s["rss_book_e2e"], s["rss_ours_e2e"],

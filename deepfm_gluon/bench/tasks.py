@@ -100,12 +100,13 @@ def _tile_rows(X, rows):
 
 def predict(npz_path, rows, batch_size, repeats=3, book=True):
     """Prediction throughput, probabilities back in numpy: the package's
-    hybridized DeepFM against the book's eager Block with the same weights.
-    The two alternate within the process; each rate is the median pass."""
+    hybridized DeepFM, the same weights folded into one table
+    (``models/folded.py``, ``--engine folded``) and the book's eager Block.
+    They alternate within the process; each rate is the median pass."""
     # start-up: imported where used, so each timed process loads only what it measures
     import mxnet as mx
     from mxnet import init
-    from ..models import build_model
+    from ..models import build_model, get_spec
     from ..models.inference import hybridize_for_inference
     from ..reference import BookDeepFM
     _set_np()
@@ -113,14 +114,15 @@ def predict(npz_path, rows, batch_size, repeats=3, book=True):
     field_dims = _field_dims_from_npz(npz_path)
     ours = build_model("deepfm", field_dims)
     ours.initialize(init.Xavier(), ctx=mx.cpu())
+    folded = get_spec("deepfm").fold(ours)
     hybridize_for_inference(ours, static_shape=True)  # as serving/predictor.py does
-    nets = {"ours": ours}
+    nets = {"ours": ours, "ours_folded": folded}
     if book:
         ref = BookDeepFM(field_dims, num_factors=10, mlp_dims=[30, 20, 10])
         ref.initialize(init.Xavier(), ctx=mx.cpu())
         _copy_params(ours, ref)
         nets["book"] = ref
-    paths = {"ours": _predict_ours, "book": _predict_all}
+    paths = {"ours": _predict_ours, "ours_folded": _predict_folded, "book": _predict_all}
     outputs = {}
     for name, net in nets.items():  # warm-up: graph building, allocation
         outputs[name] = paths[name](net, X[:batch_size], batch_size)
@@ -133,6 +135,7 @@ def predict(npz_path, rows, batch_size, repeats=3, book=True):
     result = {f"{name}_examples_per_sec": rows / float(np.median(t)) for name, t in times.items()}
     if book:
         result["max_abs_diff_vs_book"] = float(np.max(np.abs(outputs["ours"] - outputs["book"])))
+        result["folded_max_abs_diff_vs_book"] = float(np.max(np.abs(outputs["ours_folded"] - outputs["book"])))
     return result
 
 
@@ -150,6 +153,11 @@ def _predict_ours(net, X, batch_size):
     import mxnet as mx
     from ..training.loop import predict_logits
     return predict_logits(net, X, mx.cpu(), batch_size)
+
+
+def _predict_folded(folded, X, batch_size):
+    """The folded engine's probabilities (``serving/folded_engine.py`` does the same)."""
+    return folded.probabilities(X, batch_size)
 
 
 def _predict_all(net, X, batch_size):

@@ -214,8 +214,9 @@ def add_serve(subparsers):
     p.add_argument("--force", action="store_true", help="replace an existing --output file")
     p.add_argument("--strict", action="store_true",
                    help="stop at the first malformed line (file:line) instead of writing nan")
-    p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet",
-                   help="onnxruntime needs the serve extra (docs/serving.md)")
+    p.add_argument("--engine", choices=["mxnet", "onnxruntime", "folded"], default="mxnet",
+                   help="onnxruntime needs the serve extra (docs/serving.md); folded: FM and DeepFM "
+                        "from one folded table, faster, equal up to float32 rounding (docs/benchmarks.md)")
     p.set_defaults(handler="serve_cmd:run_predict")
 
 
@@ -416,7 +417,7 @@ def add_http(subparsers):
     p.add_argument("--model-dir", required=True, help="a directory that `train` wrote")
     p.add_argument("--host", default="127.0.0.1")
     add_serve_setting(p, "port", "0 picks a free port (printed)")
-    p.add_argument("--engine", choices=["mxnet", "onnxruntime"], default="mxnet")
+    p.add_argument("--engine", choices=["mxnet", "onnxruntime", "folded"], default="mxnet")
     p.add_argument("--token-file", default=None,
                    help="a file holding a bearer token: then /predict and /metadata need "
                         "'Authorization: Bearer TOKEN' (/health stays open); read once at start")

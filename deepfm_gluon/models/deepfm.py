@@ -5,7 +5,7 @@ import dataclasses
 from mxnet.gluon import nn
 
 from ..limits import MAX_MLP_LAYERS, MAX_MLP_WIDTH
-from . import onnx_layers
+from . import folded, onnx_layers
 from .fm import FM, NUM_FACTORS, onnx_fm_logit
 from .spec import Choice, FloatRange, Hyperparameter, LayerSizes, ModelSpec
 
@@ -64,7 +64,7 @@ MODEL = ModelSpec(
                 "the d2l DeepFM chapter",
     hyperparameters=(dataclasses.replace(NUM_FACTORS, default=10), MLP_DIMS, DROP_RATE), lr=0.01,
     tables=("embedding", "fc"), output_bias="linear_layer.bias", interactions="embedding",
-    onnx=onnx_logit,
+    onnx=onnx_logit, fold=folded.fold_deepfm,
     search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "dense_l2": FloatRange(1e-8, 1e-2, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096)),

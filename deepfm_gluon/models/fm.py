@@ -6,7 +6,7 @@ is computed fast lives in ``kernels``.
 """
 from mxnet.gluon import nn
 
-from . import kernels, onnx_layers
+from . import folded, kernels, onnx_layers
 from ..limits import MAX_FACTORS
 from .spec import Choice, FloatRange, Hyperparameter, ModelSpec
 
@@ -74,7 +74,7 @@ MODEL = ModelSpec(
     description="Factorization machine (Rendle, ICDM 2010): linear terms plus all pairwise "
                 "<v_i, v_j> interactions; the d2l FM chapter",
     hyperparameters=(NUM_FACTORS,), lr=0.02, tables=("embedding", "fc"),
-    output_bias="linear_layer.bias", interactions="embedding", onnx=onnx_logit,
+    output_bias="linear_layer.bias", interactions="embedding", onnx=onnx_logit, fold=folded.fold_fm,
     search_space={"lr": FloatRange(1e-4, 3e-2, log=True), "embedding_l2": FloatRange(1e-8, 1e-1, log=True),
                   "batch_size": Choice((256, 512, 1024, 2048, 4096)),
                   "num_factors": Choice((4, 8, 16, 32, 64))})

@@ -139,6 +139,9 @@ class ModelSpec:
     ``onnx``: ``onnx(net, graph) -> logit tensor name``, the model's
     inference graph built from ``models.onnx_layers`` blocks; None: the
     model cannot be exported to ONNX (export --format mxnet still works).
+    ``fold``: ``fold(net) -> models.folded.FoldedNet`` (or None when the
+    net's table is too large), the prediction engine with every per-feature
+    term folded into one table; None: the model has none.
     ``interactions``: the child name of the table whose rows are the FM
     factors v_i (for explain's field x field heatmap); None if the model has
     no such pairwise factors.
@@ -153,6 +156,7 @@ class ModelSpec:
     output_bias: str = ""
     search_space: dict = dataclasses.field(default_factory=dict)
     onnx: Optional[Callable] = None
+    fold: Optional[Callable] = None
     interactions: Optional[str] = None
     module: str = ""
 

@@ -9,9 +9,10 @@ import numpy as np
 
 from ..errors import DeepFMError
 from .export_onnx import INPUT_NAME, OUTPUT_NAME, net_to_onnx
+from .folded_engine import FoldedPredictor
 from .predictor import Predictor
 
-ENGINES = ("mxnet", "onnxruntime")
+ENGINES = ("mxnet", "onnxruntime", "folded")
 
 
 def import_onnxruntime():
@@ -56,9 +57,12 @@ class OnnxPredictor(Predictor):
 
 
 def load_predictor(model_dir, engine="mxnet", **kwargs):
-    """A ``Predictor`` (MXNet) or ``OnnxPredictor`` for ``model_dir``."""
+    """A ``Predictor`` (MXNet), ``OnnxPredictor`` or ``FoldedPredictor`` (FM
+    and DeepFM: their folded table, serving/folded_engine.py) for ``model_dir``."""
     if engine == "mxnet":
         return Predictor(model_dir, **kwargs)
+    if engine == "folded":
+        return FoldedPredictor(model_dir, **kwargs)
     if engine == "onnxruntime":
         return OnnxPredictor(model_dir, **kwargs)
     raise DeepFMError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
