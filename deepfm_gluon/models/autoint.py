@@ -20,7 +20,7 @@ from mxnet.gluon import nn
 
 from . import onnx_layers, zoo_spec
 from ..limits import MAX_FACTORS
-from .layers import EmbeddingModel, mlp_tower
+from .layers import Dropout, EmbeddingModel, mlp_tower
 from .spec import Choice, Hyperparameter, IntRange, ModelSpec
 
 
@@ -39,7 +39,7 @@ class SelfAttentionLayer(nn.HybridBlock):
                                             for _ in range(3))
         self.residual = nn.Dense(width, use_bias=False, flatten=False, in_units=input_dim) \
             if input_dim != width else None
-        self.dropout = nn.Dropout(rate=drop_rate)
+        self.dropout = Dropout(rate=drop_rate)
 
     def _split_heads(self, F, t):
         """(B, f, heads*d) -> (B*heads, f, d)."""

@@ -56,6 +56,22 @@ class EmbeddingModel(FieldModel):
         return self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that adds no operator at rate 0.
+
+    Gluon's Dropout copies its input when the rate is 0 (``np.copy``: one
+    operator forward and one backward per layer and step); the zoo's
+    defaults have no dropout, so each of their MLP layers paid for two
+    copies (benchmarks/op_counts.py). Same outputs; still an ``nn.Dropout``
+    (ONNX export and the folded table skip it), same place in the tower, so
+    saved parameter names do not change."""
+
+    def hybrid_forward(self, F, x):
+        if self._rate == 0:
+            return x
+        return super().hybrid_forward(F, x)
+
+
 def mlp_tower(input_dim, hidden_dims, drop_rate, output_dim=1):
     """DeepFM's MLP: Dense(relu) + Dropout per entry of ``hidden_dims``, then
     Dense(``output_dim``) without activation (None: no output layer, the
@@ -63,7 +79,7 @@ def mlp_tower(input_dim, hidden_dims, drop_rate, output_dim=1):
     tower = nn.HybridSequential()
     for dim in hidden_dims:
         tower.add(nn.Dense(dim, "relu", True, in_units=input_dim))
-        tower.add(nn.Dropout(rate=drop_rate))
+        tower.add(Dropout(rate=drop_rate))
         input_dim = dim
     if output_dim is not None:
         tower.add(nn.Dense(output_dim, in_units=input_dim))
