@@ -10,6 +10,7 @@ operator of the hybridized graph is its own entry.
     python benchmarks/op_counts.py train --size book     # dense DeepFM, batch 2048
     python benchmarks/op_counts.py train --size bars     # sparse fitter, 39 x 65,536 rows, batch 4096
     python benchmarks/op_counts.py predict [--plain]     # predict_logits, batch 8192 (the serving graph)
+    python benchmarks/op_counts.py train --per-parameter # Gluon's one adam_update per parameter (A/B)
 """
 import argparse
 import json
@@ -55,13 +56,13 @@ def profiled(run, batches):
     return {(domain, name): s["Count"] / batches for domain, ops in stats.items() for name, s in ops.items()}
 
 
-def train_run(size, model, batches):
+def train_run(size, model, batches, fused_adam=True):
     fields, card, batch, overrides, lr, sparse = SIZES[size]
     rng = np.random.default_rng(0)
     X = rng.integers(0, card, (batch * batches, fields)) + np.arange(fields) * card
     y = rng.integers(0, 2, len(X)).astype(np.float32)
     net = build_model(model, [card] * fields, **overrides)
-    config = TrainConfig(progress=False, devices="cpu", batch_size=batch, lr=lr, sparse=sparse)
+    config = TrainConfig(progress=False, devices="cpu", batch_size=batch, lr=lr, sparse=sparse, fused_adam=fused_adam)
     fitter = (SparseFitter if sparse else Fitter)(net, model, config)
     fitter.initialize()
     it = BatchIterator(X, y, batch, seed=0)
@@ -88,9 +89,10 @@ def main():
     p.add_argument("--model", default="deepfm")
     p.add_argument("--batches", type=int, default=4)
     p.add_argument("--plain", action="store_true", help="predict: plain hybridize, not the inference graph")
+    p.add_argument("--per-parameter", action="store_true", help="train: Gluon's Adam step, one operator per parameter")
     a = p.parse_args()
     mx.npx.set_np()
-    run = train_run(a.size, a.model, a.batches) if a.task == "train" else predict_run(a.model, a.batches, a.plain)
+    run = train_run(a.size, a.model, a.batches, not a.per_parameter) if a.task == "train" else predict_run(a.model, a.batches, a.plain)
     counts = profiled(run, a.batches)
     operators = {name: c for (domain, name), c in counts.items()
                  if domain == "operator" and name not in NOT_OPERATORS}

@@ -132,6 +132,63 @@ def adopt_parameter_data(param, data):
     param._init_grad()
 
 
+def bind_parameter_arrays(param, data, grad):
+    """Make ``data`` and ``grad`` (arrays of ``param``'s shape and type on its
+    one device, e.g. views into flat buffers) ``param``'s value and gradient
+    buffer in place of its own, and have autograd's backward write into
+    ``grad``. The caller copies the values in first."""
+    from mxnet import autograd  # MXNet only here; this module stays import-light (start-up)
+    fresh = param._data[0]._fresh_grad  # whether this step's backward wrote the gradient
+    param._data = [data]
+    param._grad = [grad]
+    autograd.mark_variables(param._data, param._grad, param.grad_req)
+    data._fresh_grad = fresh
+
+
+def parameter_ready(param):
+    """Whether ``param`` has its arrays (initialized, its shape known: not deferred)."""
+    return param._data is not None
+
+
+def trainer_kvstore_choice(trainer):
+    """The (kvstore, update_on_kvstore) the Trainer was created with, before it makes its kvstore."""
+    return trainer._kvstore_params["kvstore"], trainer._kvstore_params["update_on_kvstore"]
+
+
+def storage_types(param):
+    """(value's, gradient's) storage type of ``param``: 'default' or 'row_sparse'."""
+    return param._stype, param._grad_stype
+
+
+def has_fresh_gradient(array):
+    """Whether a backward wrote ``array``'s (a parameter's value's) gradient since its last update."""
+    return bool(array._fresh_grad)
+
+
+def mark_gradient_used(array):
+    """What Gluon's Trainer does after updating ``array`` (a parameter's value):
+    its gradient is stale until the next backward."""
+    array._fresh_grad = False
+
+
+def trainer_updates_here_on_one_device(trainer):
+    """True when the Trainer's ``step`` updates in this process, on one device,
+    with no kvstore and no loss scaler: then its updater's states are the only
+    copy of the optimizer's state, and a parameter's arrays are its own."""
+    return (trainer._kvstore is None and not trainer._update_on_kvstore and len(trainer._contexts) == 1
+            and len(trainer._updaters) == 1 and getattr(trainer, "_amp_loss_scaler", None) is None)
+
+
+def count_step(optimizer, indices, device_id):
+    """What ``Optimizer.update`` does first, for every one of ``indices`` at
+    once: count the step (``update_counts``) on device ``device_id``. Returns
+    (learning rate, weight decay, step count) of ``indices[0]``."""
+    optimizer._set_current_context(device_id)
+    optimizer._update_count(list(indices))
+    first = indices[0]
+    return optimizer._get_lr(first), optimizer._get_wd(first), optimizer._index_update_count[first]
+
+
 def save_parameters_without_copies(block, filename):
     """Write the file ``block.save_parameters(filename)`` writes, without its
     copy of every parameter (``Parameter._reduce`` copies each array to the

@@ -141,7 +141,9 @@ COVERED = ("trainer_params", "trainer_updaters", "trainer_optimizer", "update_co
            "init_kvstore_now", "trainer_scale", "kvstore_ready", "updates_on_kvstore",
            "child_block_names", "params_by_structural_name", "kvstore_barrier", "send_server_command",
            "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place", "open_arrays_file",
-           "has_cached_graph", "own_parameter_names")
+           "has_cached_graph", "own_parameter_names", "bind_parameter_arrays", "trainer_updates_here_on_one_device",
+           "count_step", "parameter_ready", "trainer_kvstore_choice", "storage_types", "has_fresh_gradient",
+           "mark_gradient_used")
 
 
 def test_an_adopted_array_is_the_parameter_without_a_copy_or_gradient():
@@ -264,3 +266,42 @@ def test_own_parameter_names_are_the_blocks_own_not_its_childrens():
     block = WithOwn()
     assert compat.own_parameter_names(block) == ["scale"]
     assert compat.own_parameter_names(block.dense) == ["weight", "bias"]  # a child's own, not block's
+
+
+def test_bound_arrays_take_the_backward_and_the_fresh_gradient_flag():
+    """Flat Adam's rebinding (training/flat_adam.py): after
+    ``bind_parameter_arrays`` the parameter's value and gradient are the given
+    arrays, backward writes the gradient there, and Gluon's staleness flag
+    (what ``Trainer._update`` checks, which flat Adam's Trainer overrides) follows."""
+    mx.npx.set_np()
+    net, trainer = tiny_trainer()
+    assert compat.trainer_kvstore_choice(trainer) == ("device", False)
+    param = net.fc.weight
+    assert compat.parameter_ready(param) and compat.storage_types(param) == ("default", "default")
+    assert not compat.parameter_ready(gluon.Parameter("later", shape=(0, 2)))
+    data, grad = mx.nd.zeros((2, 4)), mx.nd.zeros((2, 4))
+    data[0:1] = param.data().as_nd_ndarray()
+    compat.bind_parameter_arrays(param, data[0:1].as_np_ndarray(), grad[1:2].as_np_ndarray())  # views
+    assert param.data() is not None and not compat.has_fresh_gradient(param.data())
+    x = mx.np.array([[0, 1], [2, 3]], dtype=np.int32)
+    with autograd.record():
+        loss = net(x).sum()
+    loss.backward()
+    assert compat.has_fresh_gradient(param.data())
+    np.testing.assert_array_equal(grad[1].asnumpy(), param.grad().asnumpy().ravel())
+    assert grad[1].abs().sum().asscalar() > 0 and grad[0].abs().sum().asscalar() == 0
+    compat.mark_gradient_used(param.data())
+    assert not compat.has_fresh_gradient(param.data())
+    assert hasattr(gluon.Trainer, "_update")
+
+
+def test_count_step_counts_as_adams_update_does():
+    mx.npx.set_np()
+    net, trainer = tiny_trainer()
+    one_step(net, trainer)  # Gluon's own step: every parameter counted once
+    assert compat.trainer_updates_here_on_one_device(trainer)  # one device: no kvstore
+    optimizer = compat.trainer_optimizer(trainer)
+    indices = sorted(compat.update_counts(optimizer)[0])
+    lr, wd, t = compat.count_step(optimizer, indices, 0)
+    assert (lr, wd, t) == (0.1, 0.0, 2) and set(compat.update_counts(optimizer)[0].values()) == {2}
+    assert optimizer.num_update == 2

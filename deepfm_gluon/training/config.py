@@ -40,10 +40,10 @@ class TrainConfig:
     (training/early_stopping.py); it needs a validation split.
     ``embedding_l2``: L2 penalty (lambda/2)*||row||^2 on the embedding rows
     (both tables) that a batch touches (training/regularization.py).
-    ``fused_adam``: Adam's dense updates in one multi-tensor operator per
-    step (training/fused_adam.py). Off by default: MXNet's fused kernel rounds
-    each step ~3x looser than adam_update, enough to move results past the
-    one-device-vs-two tolerances; book-compat runs always use Gluon's Adam.
+    ``fused_adam``: Adam's dense updates as one ``adam_update`` per step
+    over flat buffers (training/flat_adam.py), bit for bit Gluon's
+    per-parameter Adam; where it does not apply (several devices, a kvstore,
+    other optimizers) Gluon's own step runs. False: always Gluon's (A/B).
     ``dense_l2``: L2 penalty (lambda/2)*||w||^2 on every other parameter
     (MLP, linear layer, biases): the optimizer's weight decay
     (training/regularization.py, FuxiCTR's net_regularizer).
@@ -70,7 +70,7 @@ class TrainConfig:
     monitor: str = "auc"
     embedding_l2: float = 0.0
     dense_l2: float = 0.0
-    fused_adam: bool = False
+    fused_adam: bool = True
     min_steps_per_epoch: int = 0
 
     def to_dict(self):

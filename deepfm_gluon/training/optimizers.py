@@ -18,8 +18,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..errors import DeepFMError
-from . import fused_adam
-from .config import is_dist_kvstore
+from .flat_adam import FlatAdam
 
 OPTIMIZERS = ("adam", "sgd", "adagrad", "ftrl")   # --optimizer's choices; all servers may build
 LAZY_OPTIMIZERS = ("sgd", "adam")                 # take lazy_update (row-sparse rows only)
@@ -34,25 +33,28 @@ HYPERPARAMETERS = {
 class GlobalBatchTrainer(gluon.Trainer):
     """A Trainer whose ``step(b)`` normalizes by ``b * batch_scale``: on
     dist_sync the pulled gradient is the sum over all workers' batches
-    (``batch_scale`` = workers); 1 is Gluon's own Trainer."""
+    (``batch_scale`` = workers); 1 is Gluon's own Trainer. ``flat``: Adam's
+    step as one operator over flat buffers where ``FlatAdam`` applies (the
+    parameters are rebound to them here, before any forward pass)."""
 
-    def __init__(self, *args, batch_scale=1, **kwargs):
+    def __init__(self, *args, batch_scale=1, flat=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.batch_scale = batch_scale
+        self.flat = FlatAdam.for_trainer(self) if flat else None
 
     def step(self, batch_size, ignore_stale_grad=False):
         super().step(batch_size * self.batch_scale, ignore_stale_grad)
 
+    def _update(self, ignore_stale_grad=False):
+        # Gluon's per-step update (private in MXNet 1.9.1; tests/test_gluon_compat.py guards it)
+        if not (self.flat and self.flat.step(ignore_stale_grad)):
+            super()._update(ignore_stale_grad)
 
-def make_optimizer(name, learning_rate, fused=False, **hyperparameters):
-    """The ``mx.optimizer.Optimizer`` called ``name`` (one of OPTIMIZERS).
-    ``fused``: Adam as ``fused_adam.FusedAdam`` (one multi-tensor operator per
-    step instead of one per parameter; the same update within 1e-6), for
-    Trainers that update in this process (a server gets plain Adam)."""
+
+def make_optimizer(name, learning_rate, **hyperparameters):
+    """The ``mx.optimizer.Optimizer`` called ``name`` (one of OPTIMIZERS)."""
     if name not in OPTIMIZERS:
         raise DeepFMError(f"optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}")
-    if fused and name == "adam":
-        return fused_adam.FusedAdam(learning_rate=learning_rate, **hyperparameters)
     return mx.optimizer.create(name, learning_rate=learning_rate, **hyperparameters)
 
 
@@ -63,13 +65,12 @@ def make_trainer(params, config, learning_rate, kvstore=None, update_on_kvstore=
     ``optimizer``, an Optimizer object, e.g. the servers' routed one);
     ``kvstore``: None, 'device', 'local' or a KVStore; ``batch_scale``: see
     GlobalBatchTrainer; ``hyperparameters``: more options for the optimizer
-    (e.g. ``wd``; each Parameter's ``wd_mult``/``lr_mult`` apply as in Gluon)."""
+    (e.g. ``wd``; each Parameter's ``wd_mult``/``lr_mult`` apply as in Gluon).
+    ``config.fused_adam``: Adam's dense step as one operator (flat_adam.py)."""
     if optimizer is None:
-        fused = (config.fused_adam and not config.book_compat and not update_on_kvstore
-                 and not is_dist_kvstore(kvstore))
-        optimizer = make_optimizer(config.optimizer, learning_rate, fused=fused, **hyperparameters)
+        optimizer = make_optimizer(config.optimizer, learning_rate, **hyperparameters)
     return GlobalBatchTrainer(params, optimizer, kvstore=kvstore, update_on_kvstore=update_on_kvstore,
-                              batch_scale=batch_scale)
+                              batch_scale=batch_scale, flat=config.fused_adam)
 
 
 def make_table_optimizer(name, learning_rate, rescale_grad):
