@@ -195,16 +195,25 @@ def save_parameters_without_copies(block, filename):
     CPU first: a 3 GB table would be held twice). Parameters on one CPU
     device are written as they are; anything else takes Gluon's own path."""
     import mxnet as mx  # MXNet only for saving; this module stays import-light (start-up)
-    params = params_by_structural_name(block)
-    arrays = {}
-    for key, param in params.items():
-        data = param.list_data()
-        if len(data) != 1 or data[0].ctx.device_type != "cpu":
-            return block.save_parameters(filename)
-        arrays[key] = data[0]
+    arrays = parameter_arrays_on_one_cpu(block)
+    if arrays is None:
+        return block.save_parameters(filename)
     save = mx.npx.save if mx.util.is_np_array() else mx.nd.save
     save(filename, arrays)
     return filename
+
+
+def parameter_arrays_on_one_cpu(block):
+    """{structural name: the array} of ``block``'s parameters, which is what
+    ``save_parameters`` writes when each lives on one CPU device; None
+    otherwise (Gluon averages copies on several devices: use its own path)."""
+    arrays = {}
+    for key, param in params_by_structural_name(block).items():
+        data = param.list_data()
+        if len(data) != 1 or data[0].ctx.device_type != "cpu":
+            return None
+        arrays[key] = data[0]
+    return arrays
 
 
 # MXNet's .params layout (src/ndarray/ndarray.cc, NDArray::Save): a list header,

@@ -143,7 +143,7 @@ COVERED = ("trainer_params", "trainer_updaters", "trainer_optimizer", "update_co
            "adopt_parameter_data", "save_parameters_without_copies", "load_parameters_in_place", "open_arrays_file",
            "has_cached_graph", "own_parameter_names", "bind_parameter_arrays", "trainer_updates_here_on_one_device",
            "count_step", "parameter_ready", "trainer_kvstore_choice", "storage_types", "has_fresh_gradient",
-           "mark_gradient_used")
+           "mark_gradient_used", "parameter_arrays_on_one_cpu")
 
 
 def test_an_adopted_array_is_the_parameter_without_a_copy_or_gradient():
@@ -305,3 +305,12 @@ def test_count_step_counts_as_adams_update_does():
     lr, wd, t = compat.count_step(optimizer, indices, 0)
     assert (lr, wd, t) == (0.1, 0.0, 2) and set(compat.update_counts(optimizer)[0].values()) == {2}
     assert optimizer.num_update == 2
+
+
+def test_parameter_arrays_on_one_cpu_are_the_parameters_own():
+    net, _ = tiny_trainer()
+    arrays = compat.parameter_arrays_on_one_cpu(net)
+    assert sorted(arrays) == sorted(compat.params_by_structural_name(net))
+    assert arrays["fc.weight"] is net.fc.weight.data()
+    net.initialize(mx.init.Xavier(), ctx=[mx.cpu(0), mx.cpu(1)], force_reinit=True)
+    assert compat.parameter_arrays_on_one_cpu(net) is None

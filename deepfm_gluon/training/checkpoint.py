@@ -11,14 +11,22 @@ and the run's arguments. Nothing is pickled, so loading runs no code.
 MXNet 1.x cannot read back its random state, so the loop reseeds MXNet at
 the start of every epoch from (seed, epoch); a resumed epoch therefore
 draws the same dropout masks as the uninterrupted one.
+
+``CheckpointWriter`` writes in a background thread, so training goes on
+while a checkpoint is serialized: it snapshots the arrays first (engine
+copies, so the next steps cannot change what is written), and the thread
+writes and renames as ``save_checkpoint`` does. Runs whose snapshot would
+be large (a Criteo-size table) write in the foreground, as before.
 """
 import json
 import os
 import shutil
 import sys
 import tempfile
+import threading
 
 import mxnet as mx
+import numpy as np
 
 from .. import gluon_compat
 from ..atomic import atomic_write_json, current_umask, full_disk_error
@@ -30,14 +38,19 @@ LATEST = "latest.json"
 KEEP = 2
 
 
-def _encode_states(states, prefix, arrays):
+def _state_parts(state):
+    """An optimizer state's arrays: a tuple's, a single array, or none."""
+    return list(state) if isinstance(state, (tuple, list)) else ([] if state is None else [state])
+
+
+def _encode_states(states, prefix, arrays, copy=False):
     """Put ``states`` ({index: NDArray, tuple or None}) into ``arrays`` under
-    ``prefix``; returns their layout (JSON)."""
+    ``prefix`` (``copy``: always a copy, never the state itself); returns their layout (JSON)."""
     entries = {}
     for idx, state in states.items():
-        parts = state if isinstance(state, (tuple, list)) else ([] if state is None else [state])
+        parts = _state_parts(state)
         for j, part in enumerate(parts):
-            arrays[f"{prefix}.{idx}.{j}"] = part.as_in_context(mx.cpu())
+            arrays[f"{prefix}.{idx}.{j}"] = part.copyto(mx.cpu()) if copy else part.as_in_context(mx.cpu())
         entries[str(idx)] = {"kind": "tuple" if isinstance(state, (tuple, list)) else
                              ("none" if state is None else "array"), "parts": len(parts)}
     return entries
@@ -75,9 +88,9 @@ def trainer_param_names(fitter):
     return found
 
 
-def _updater_payload(fitter):
+def _updater_payload(fitter, copy=False):
     arrays = {}
-    layout = [_encode_states(updater.states, f"u{u}", arrays)
+    layout = [_encode_states(updater.states, f"u{u}", arrays, copy)
               for u, updater in enumerate(gluon_compat.trainer_updaters(fitter.trainer))]
     return arrays, {"updaters": layout, "param_names": trainer_param_names(fitter),
                     **_counts_payload(gluon_compat.trainer_optimizer(fitter.trainer))}
@@ -107,12 +120,12 @@ def _restore_updaters(fitter, arrays, meta):
     _restore_counts(gluon_compat.trainer_optimizer(trainer), meta, here)
 
 
-def _tables_payload(tables, arrays):
+def _tables_payload(tables, arrays, copy=False):
     """A sparse run's table optimizer (training.sparse.SparseTables): its
     states (lazy Adam's moments) and update counts, into ``arrays``."""
     if tables is None:
         return None
-    layout = _encode_states(dict(enumerate(tables.states)), "tables", arrays)
+    layout = _encode_states(dict(enumerate(tables.states)), "tables", arrays, copy)
     return {"states": layout, **_counts_payload(tables.opt)}
 
 
@@ -141,21 +154,45 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
     """Write ``fitter``'s state after its last finished epoch into a new
     folder under ``folder``, with ``batches`` (the BatchIterator) state and
     ``run_args`` (a JSON-ready dict); returns the new folder's path."""
-    epoch = len(fitter.history.epochs)
+    return _write(folder, _Snapshot(fitter, batches, run_args, copy=False))
+
+
+class _Snapshot:
+    """What a checkpoint holds, taken now: the parameters (``params``: a
+    Block to save, or {name: array}), the optimizer arrays and state.json's text.
+    ``copy``: the arrays are engine copies that later steps cannot change."""
+
+    def __init__(self, fitter, batches, run_args, copy):
+        self.epoch = len(fitter.history.epochs)
+        self.params = fitter.net
+        if copy:
+            arrays = gluon_compat.parameter_arrays_on_one_cpu(fitter.net)
+            self.params = {k: a.copy() for k, a in arrays.items()}
+        self.np_mode = mx.util.is_np_array()
+        self.arrays, optimizer_meta = _updater_payload(fitter, copy)
+        optimizer_meta["tables"] = _tables_payload(fitter.table_states(), self.arrays, copy)
+        self.state = json.dumps({"format_version": FORMAT_VERSION, "epoch": self.epoch, "kind": fitter.kind,
+                                 "history": fitter.history.to_dict(), "batches": batches.state(),
+                                 "optimizer": optimizer_meta, "run_args": run_args or {}})
+
+    def save_params(self, path):
+        if not isinstance(self.params, dict):
+            return gluon_compat.save_parameters_without_copies(self.params, path)
+        return (mx.npx.save if self.np_mode else mx.nd.save)(path, self.params)
+
+
+def _write(folder, snapshot):
+    """Write ``snapshot`` as checkpoint folder ``epoch-NNNN`` under ``folder``
+    (staged, then renamed; then latest.json); returns its path."""
     os.makedirs(folder, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".checkpoint-", dir=folder)
     try:
         os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700: keep normal permissions
-        gluon_compat.save_parameters_without_copies(fitter.net, os.path.join(staging, "model.params"))
-        arrays, optimizer_meta = _updater_payload(fitter)
-        optimizer_meta["tables"] = _tables_payload(fitter.table_states(), arrays)
-        mx.nd.save(os.path.join(staging, "optimizer.states"), arrays)
-        state = {"format_version": FORMAT_VERSION, "epoch": epoch, "kind": fitter.kind,
-                 "history": fitter.history.to_dict(), "batches": batches.state(),
-                 "optimizer": optimizer_meta, "run_args": run_args or {}}
+        snapshot.save_params(os.path.join(staging, "model.params"))
+        mx.nd.save(os.path.join(staging, "optimizer.states"), snapshot.arrays)
         with open(os.path.join(staging, "state.json"), "w") as f:
-            json.dump(state, f)
-        final = os.path.join(folder, f"epoch-{epoch:04d}")
+            f.write(snapshot.state)
+        final = os.path.join(folder, f"epoch-{snapshot.epoch:04d}")
         if os.path.exists(final):
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -165,9 +202,65 @@ def save_checkpoint(folder, fitter, batches, run_args=None):
         if full is not None and not isinstance(err, OSError):
             raise full from None
         raise
-    atomic_write_json(os.path.join(folder, LATEST), {"epoch": epoch, "path": os.path.basename(final)})
+    atomic_write_json(os.path.join(folder, LATEST), {"epoch": snapshot.epoch, "path": os.path.basename(final)})
     _prune(folder, keep=KEEP)
     return final
+
+
+# Largest snapshot (parameters and optimizer states) written in the background:
+# beyond it, a second copy costs more memory than the wait is worth.
+BACKGROUND_BYTES = 1 << 30
+
+
+class CheckpointWriter:
+    """``save_checkpoint`` in a background thread: ``save`` snapshots the
+    fitter (the previous write finishes first) and returns while a thread
+    writes it; ``wait()`` joins the last write and raises its error, if any.
+    ``background=False``, several devices or a snapshot over
+    ``BACKGROUND_BYTES``: written in the foreground."""
+
+    def __init__(self, folder, background=True):
+        self.folder, self.background = folder, background
+        self._thread, self._error = None, None
+
+    def save(self, fitter, batches, run_args=None):
+        self.wait()
+        if not (self.background and _snapshot_fits(fitter)):
+            save_checkpoint(self.folder, fitter, batches, run_args)
+            return
+        snapshot = _Snapshot(fitter, batches, run_args, copy=True)
+        self._thread = threading.Thread(target=self._run, args=(snapshot,), name="checkpoint-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self, snapshot):
+        try:
+            if snapshot.np_mode:
+                mx.npx.set_np()  # numpy semantics are per thread: save the arrays as the run has them
+            _write(self.folder, snapshot)
+        except BaseException as err:  # raised in the training thread by wait()
+            self._error = err
+
+    def wait(self):
+        """Block until the last checkpoint is written; raise what its write raised."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+
+def _snapshot_fits(fitter):
+    """Whether ``fitter``'s parameters live on one CPU device and, with its
+    optimizer states, take at most ``BACKGROUND_BYTES``."""
+    params = gluon_compat.parameter_arrays_on_one_cpu(fitter.net)
+    if params is None:
+        return False
+    states = [s for u in gluon_compat.trainer_updaters(fitter.trainer) for s in u.states.values()]
+    tables = fitter.table_states()
+    states += list(tables.states) if tables is not None else []
+    arrays = list(params.values()) + [part for s in states for part in _state_parts(s)]
+    return sum(a.size * np.dtype(a.dtype).itemsize for a in arrays) <= BACKGROUND_BYTES
 
 
 def _prune(folder, keep):

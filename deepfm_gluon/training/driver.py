@@ -7,7 +7,7 @@ dense or the sparse fitter from ``config.sparse``.
 """
 from ..errors import DeepFMError
 from .base_rate import base_rate, base_rate_logloss, become_base_rate_predictor
-from .checkpoint import restore_checkpoint, save_checkpoint
+from .checkpoint import CheckpointWriter, restore_checkpoint
 from .config import RunSpec
 from .early_stopping import BestWeights, EarlyStopping
 from .loop import Fitter, evaluate
@@ -33,6 +33,9 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
     weights live there too, so ``resume=True`` continues with them.
     ``on_epoch(fitter, record)`` runs after each epoch; ``log(line)`` gets one
     line per epoch. ``write_checkpoints=False`` only reads checkpoints.
+    Checkpoints are written in a background thread while the next epoch
+    trains (training/checkpoint.py ``CheckpointWriter``); the last one is
+    complete when this returns.
     In a distributed job only the leading worker (``fitter.leads``: rank 0)
     scores validation, keeps the best weights and writes checkpoints; every
     worker gets its stopping decision (``fitter.share_stopping``), so all stop
@@ -55,6 +58,8 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
         stopper = (EarlyStopping.from_state(saved) if saved else
                    EarlyStopping(config.early_stop, config.monitor))
         best = BestWeights(fitter.net, checkpoint_dir) if leads else None
+    writer = CheckpointWriter(checkpoint_dir) if checkpoint_dir is not None else None
+    finished = False
     try:
         for epoch in range(done + 1, config.epochs + 1):
             if stopper is not None and stopper.should_stop:
@@ -73,15 +78,27 @@ def train_epochs(fitter, train, test, log=print, checkpoint_dir=None, resume=Fal
                 fitter.history.early_stopping = stopper.state()
             if checkpoint_dir is not None and write_checkpoints and leads:
                 fitter.check_finite_parameters(epoch)
-                save_checkpoint(checkpoint_dir, fitter, batches, run_args)
+                writer.save(fitter, batches, run_args)
             if on_epoch is not None:
                 on_epoch(fitter, record)
         if stopper is not None and leads:
             restore_best(fitter, stopper, best, test, log, rate, floor)
+        finished = True
     finally:
         if best is not None:
             best.close()
+        if writer is not None:
+            _wait_for_checkpoint(writer, raise_error=finished)
     return fitter.history
+
+
+def _wait_for_checkpoint(writer, raise_error):
+    """Join the last checkpoint write; its error is raised unless another one is already on its way."""
+    try:
+        writer.wait()
+    except Exception:
+        if raise_error:
+            raise
 
 
 def score_validation(fitter, validation, record, log=None):
