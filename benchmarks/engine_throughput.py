@@ -1,11 +1,12 @@
-"""Prediction throughput: ONNX Runtime beside MXNet, same model, same batches.
+"""Prediction throughput: ONNX Runtime and the folded table beside MXNet, same model, same batches.
 
     OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive python benchmarks/engine_throughput.py --threads 2
 
 For each model dir and batch size, ``predict_features`` of ``Predictor``
 (MXNet, hybridized, static_alloc; OMP_NUM_THREADS threads) and
 ``OnnxPredictor`` (ONNX Runtime, --threads intra-op threads, idle ones
-sleeping) score the same --rows feature rows (the test set, tiled); the
+sleeping) and ``FoldedPredictor`` (``--engine folded``: FM and DeepFM from
+one folded table, models/folded.py) score the same --rows feature rows (the test set, tiled); the
 engines alternate within each repeat and the median over repeats is
 reported, with the best. Without --model-dir it trains the book's FM and
 DeepFM on the default data (3 epochs).
@@ -29,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from deepfm_gluon.data.sources import load_split  # noqa: E402 - after sys.path.insert
+from deepfm_gluon.serving.folded_engine import FoldedPredictor  # noqa: E402
 from deepfm_gluon.serving.onnx_engine import OnnxPredictor  # noqa: E402
 from deepfm_gluon.serving.predictor import Predictor  # noqa: E402
 
@@ -52,7 +54,8 @@ def main():
     dirs = args.model_dir or [train(k, tempfile.mkdtemp(prefix="engines_")) for k in ("fm", "deepfm")]
     results = []
     for model_dir in dirs:
-        engines = {"mxnet": Predictor(model_dir), "onnxruntime": OnnxPredictor(model_dir, threads=args.threads)}
+        engines = {"mxnet": Predictor(model_dir), "onnxruntime": OnnxPredictor(model_dir, threads=args.threads),
+                   "folded": FoldedPredictor(model_dir)}
         test = load_split("synthetic").test.features
         features = np.resize(test, (args.rows, test.shape[1]))
         for batch in args.batch:
@@ -73,13 +76,14 @@ def main():
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, ONNX Runtime threads {args.threads}, "
           f"{args.rows} rows x {args.repeats} repeats, load {os.getloadavg()[0]:.1f} at the end")
-    print("| model | batch | MXNet rows/s (median, best) | ONNX Runtime rows/s (median, best) | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for mx_row, ort_row in zip(results[0::2], results[1::2]):
-        print(f"| {mx_row['model']} | {mx_row['batch']} | {mx_row['median_rows_per_sec'] / 1e6:.2f}M, "
-              f"{mx_row['best_rows_per_sec'] / 1e6:.2f}M | {ort_row['median_rows_per_sec'] / 1e6:.2f}M, "
-              f"{ort_row['best_rows_per_sec'] / 1e6:.2f}M | "
-              f"{ort_row['median_rows_per_sec'] / mx_row['median_rows_per_sec']:.2f} |")
+    print("| model | batch | MXNet rows/s (median, best) | ONNX Runtime rows/s (median, best) | "
+          "folded rows/s (median, best) | ONNX Runtime / MXNet | folded / MXNet |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rate = lambda row: f"{row['median_rows_per_sec'] / 1e6:.2f}M, {row['best_rows_per_sec'] / 1e6:.2f}M"  # noqa: E731
+    for mx_row, ort_row, folded_row in zip(results[0::3], results[1::3], results[2::3]):
+        print(f"| {mx_row['model']} | {mx_row['batch']} | {rate(mx_row)} | {rate(ort_row)} | {rate(folded_row)} | "
+              f"{ort_row['median_rows_per_sec'] / mx_row['median_rows_per_sec']:.2f} | "
+              f"{folded_row['median_rows_per_sec'] / mx_row['median_rows_per_sec']:.2f} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"platform": platform.platform(), "results": results}, f, indent=1)
