@@ -3,7 +3,8 @@ import dataclasses
 import os
 
 from ..experiments.compare import TEST_COLUMNS, format_table
-from ..experiments.reproduce import reproduce
+from ..errors import DeepFMError
+from ..experiments.reproduce import KINDS, reproduce
 from ..experiments.sweep import run_sweep as sweep
 from ..training.config import RunSpec
 from .common import add_validation, load_data, reject_lr, train_config
@@ -17,6 +18,11 @@ def checked_config(args):
 
 
 def run_reproduce(args):
+    if args.tune:  # the chapter's two models, tuned with the same budget: compare --tune's path
+        if args.book_compat:
+            raise DeepFMError("--tune and --book-compat exclude each other (tuning trains in correct mode)")
+        from .tuned_compare_cmd import run as run_tuned  # imported here to keep start-up fast (tuning)
+        return run_tuned(args, list(KINDS))
     config = checked_config(args)
     split = load_data(args, validation=False)
     seeds = list(range(args.seed, args.seed + args.seeds))

@@ -246,16 +246,21 @@ def add_compare(subparsers):
     add_train_args(p)
     p.add_argument("--out", default=os.path.join("runs", "compare"), help="output directory")
     p.add_argument("--json", action="store_true", help="print both protocols' rows as JSON")
-    p.add_argument("--tune", type=positive_int, default=None, metavar="TRIALS",
-                   help="tune every compared model first, each with this many trials on validation "
-                        "(needs the tune extra; docs/tuning.md), then train each best configuration "
-                        "over --seeds seeds under both protocols, with paired tests")
+    add_tuned_comparison_args(p, "compared model")
     p.add_argument("--config", action="append", default=None, metavar="FILE",
                    help="compare at these configurations (one JSON file per model, e.g. tune's "
                         "best.json; repeatable), over --seeds seeds under both protocols")
-    p.add_argument("--storage", default=None, metavar="URL",
-                   help="with --tune: the studies' database (default sqlite:///OUT/tuning/study.db)")
     p.set_defaults(handler="compare_cmd:run")
+
+
+def add_tuned_comparison_args(parser, models):
+    """--tune and --storage of `compare` and `reproduce` (cli/tuned_compare_cmd.py)."""
+    parser.add_argument("--tune", type=positive_int, default=None, metavar="TRIALS",
+                        help=f"tune every {models} first, each with this many trials on validation "
+                             "(needs the tune extra; docs/tuning.md), then train each best configuration "
+                             "over --seeds seeds under both protocols, with paired tests")
+    parser.add_argument("--storage", default=None, metavar="URL",
+                        help="with --tune: the studies' database (default sqlite:///OUT/tuning/study.db)")
 
 
 def add_experiments(subparsers):
@@ -266,6 +271,7 @@ def add_experiments(subparsers):
     p.add_argument("--target-auc", type=float, default=None,
                    help="AUC for 'epochs to reach' (default: 99%% of FM's best mean test AUC)")
     p.add_argument("--out", default=os.path.join("runs", "reproduce"))
+    add_tuned_comparison_args(p, "model (FM and DeepFM)")
     p.set_defaults(handler="experiment_cmds:run_reproduce")
     p = subparsers.add_parser("sweep", help="exercises: DeepFM MLP structures and FM embedding sizes")
     add_data_args(p)

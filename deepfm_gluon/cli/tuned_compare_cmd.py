@@ -44,7 +44,7 @@ def run(args, models):
     unless --config names the configurations); prints the table, writes OUT/compare_tuned.*."""
     split = load_data(args, validation=False)
     validated = add_validation(split, args)
-    if args.config:
+    if getattr(args, "config", None):  # compare's --config (reproduce has none)
         configs = configs_from_files(args.config)
     else:
         configs = tune_each(args, models, validated)
