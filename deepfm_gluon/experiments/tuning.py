@@ -81,7 +81,8 @@ def trial_config(settings, trial):
 
 def objective(settings, split, trial, log=None):
     """Train one trial; returns its validation metric (the restored epoch's)."""
-    if not claim(trial, settings.trials):
+    if not claim(trial, settings.trials):  # noted while it runs: a finished (FAIL) trial takes no attributes
+        trial.set_user_attr("note", "surplus: the budget was already started")
         raise Surplus()
     trial.study.sampler = make_sampler(settings.seed, trial.number)  # before any suggestion
     config, overrides = trial_config(settings, trial)
@@ -139,8 +140,6 @@ def run_worker(study, split, settings, log=print):
             mine.append(trial.number)
             if log:
                 log(describe_trial(trial, settings, study))
-        elif trial is not None and trial.state == optuna.trial.TrialState.FAIL:
-            study._storage.set_trial_user_attr(trial._trial_id, "note", "surplus: the budget was already started")
 
 
 def last_trial_of_this_process(study):
