@@ -10,6 +10,7 @@ operator of the hybridized graph is its own entry.
     python benchmarks/op_counts.py train --size book     # dense DeepFM, batch 2048
     python benchmarks/op_counts.py train --size bars     # sparse fitter, 39 x 65,536 rows, batch 4096
     python benchmarks/op_counts.py predict [--plain]     # predict_logits, batch 8192 (the serving graph)
+    python benchmarks/op_counts.py predict --folded      # the folded table (--engine folded), batch 8192
     python benchmarks/op_counts.py train --per-parameter # Gluon's one adam_update per parameter (A/B)
 """
 import argparse
@@ -29,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from profile_loop import SIZES  # noqa: E402
 
 from deepfm_gluon.data.batches import BatchIterator  # noqa: E402
-from deepfm_gluon.models import build_model  # noqa: E402
+from deepfm_gluon.models import build_model, get_spec  # noqa: E402
 from deepfm_gluon.models.inference import hybridize_for_inference  # noqa: E402
 from deepfm_gluon.training.config import TrainConfig  # noqa: E402
 from deepfm_gluon.training.loop import Fitter, predict_logits  # noqa: E402
@@ -69,12 +70,15 @@ def train_run(size, model, batches, fused_adam=True):
     return lambda: fitter.train_epoch(it, 0)
 
 
-def predict_run(model, batches, plain=False, batch=8192):
+def predict_run(model, batches, plain=False, batch=8192, folded=False):
     fields, card = 34, 117
     rng = np.random.default_rng(0)
     X = (rng.integers(0, card, (batch * batches, fields)) + np.arange(fields) * card).astype(np.int32)
     net = build_model(model, [card] * fields)
     net.initialize(mx.init.Xavier())
+    if folded:
+        table = get_spec(model).fold(net)
+        return lambda: table.logits(X, batch)
     if plain:
         net.hybridize(static_alloc=True, static_shape=True)
     else:  # as serving/predictor.py does
@@ -89,10 +93,12 @@ def main():
     p.add_argument("--model", default="deepfm")
     p.add_argument("--batches", type=int, default=4)
     p.add_argument("--plain", action="store_true", help="predict: plain hybridize, not the inference graph")
+    p.add_argument("--folded", action="store_true", help="predict: the folded table (FM, DeepFM)")
     p.add_argument("--per-parameter", action="store_true", help="train: Gluon's Adam step, one operator per parameter")
     a = p.parse_args()
     mx.npx.set_np()
-    run = train_run(a.size, a.model, a.batches, not a.per_parameter) if a.task == "train" else predict_run(a.model, a.batches, a.plain)
+    run = (train_run(a.size, a.model, a.batches, not a.per_parameter) if a.task == "train"
+           else predict_run(a.model, a.batches, a.plain, folded=a.folded))
     counts = profiled(run, a.batches)
     operators = {name: c for (domain, name), c in counts.items()
                  if domain == "operator" and name not in NOT_OPERATORS}
