@@ -10,8 +10,11 @@ and why:
   promises (d2l returns ``[]`` and ``train_ch13`` then fails);
 - ``download_extract('ctr')`` fetches the book's zip from d2l's DATA_HUB and
   checks its sha1; when the server does not answer it writes the calibrated
-  synthetic stand-in in the book's layout (``train.csv``, ``test.csv``) and
-  says so in one line: it is NOT the book's data;
+  synthetic stand-in in the book's layout (``train.csv``, ``test.csv``;
+  ``data.synthetic.book_stand_in_spec()``: the default synthetic data with
+  the click rate the book's printed "acc" implies and less label noise, so
+  that the book's cells end in the book's loss ranges) and says so in one
+  line: it is NOT the book's data;
 - ``CTRDataset`` is the package's (d2l's arguments and attributes, encoded
   once with numpy; items are numpy arrays, values numbered in sorted order);
 - ``train_ch13`` is d2l's loop and prints d2l's two lines; its curves are
@@ -32,6 +35,7 @@ from d2l import mxnet as _book
 from .data import ctr_dataset as _ctr_dataset
 from .data import sources as _sources
 from .data.download import DownloadUnavailable, default_data_dir
+from .data.synthetic import book_stand_in_spec
 from .training.contexts import parse_contexts
 
 # d2l's own objects, re-exported as they are.
@@ -81,7 +85,7 @@ def download_extract(name, folder=None):
     try:
         target = _sources.resolve_ctr_dir(data_dir, url=url, sha1=sha1)
     except DownloadUnavailable as err:
-        stand_in = _sources.resolve_data_dir("synthetic", data_dir)
+        stand_in = _sources.resolve_data_dir("synthetic", data_dir, synthetic=book_stand_in_spec())
         print(STAND_IN_NOTICE.format(reason=err, folder=stand_in), flush=True)
         return stand_in
     return os.path.join(os.path.dirname(target), folder) if folder else target

@@ -1,8 +1,10 @@
 """`from deepfm_gluon import d2l`: d2l's names, signatures and printed output,
 against d2l 1.0.3's own mxnet module (the oracle), on a CPU and offline."""
 import contextlib
+import dataclasses
 import hashlib
 import io
+import json
 import os
 import re
 
@@ -13,6 +15,7 @@ from mxnet import gluon, init
 
 from d2l import mxnet as book
 from deepfm_gluon import d2l
+from deepfm_gluon.data.synthetic import SyntheticSpec, book_stand_in_spec
 from deepfm_gluon.errors import DeepFMError
 from deepfm_gluon.reference.book import BookFM
 from tests.data.test_download import make_zip, server  # noqa: F401 (server is a fixture)
@@ -65,6 +68,8 @@ def test_offline_download_extract_writes_the_stand_in_and_says_it_is_not_the_boo
     with open(os.path.join(folder, "train.csv")) as f:
         assert len(f.readline().rstrip("\n").split("\t")) == 35  # the book's layout: label + 34 fields
     assert os.path.exists(os.path.join(folder, "test.csv"))
+    with open(os.path.join(folder, "spec.json")) as f:  # the book's stand-in: its click rate, not the default's
+        assert json.load(f) == dataclasses.asdict(book_stand_in_spec()) != dataclasses.asdict(SyntheticSpec())
 
 
 def test_download_extract_fetches_and_checks_the_books_zip(server, monkeypatch, tmp_path):  # noqa: F811

@@ -6,8 +6,8 @@ quoted verbatim) is run in order, in a fresh process, offline, with only
 ``from d2l import mxnet as d2l`` swapped for ``from deepfm_gluon import d2l``:
 the book's 30 epochs, its DataLoader workers, its double sigmoid. The final
 training loss printed by ``train_ch13`` must land in the range the book printed
-(BOOK_LOSS_RANGE); on the offline stand-in, which announces itself, in that
-range widened by the stand-in's calibration tolerance.
+(BOOK_LOSS_RANGE), on the book's data and on the offline stand-in alike (which
+announces itself; data/synthetic.py, TARGET_CTR_BOOK).
 """
 import os
 import re
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from deepfm_gluon.experiments.book_numbers import BOOK_LOSS_RANGE, STAND_IN_LOSS_TOLERANCE
+from deepfm_gluon.experiments.book_numbers import BOOK_LOSS_RANGE
 
 REPO = Path(__file__).resolve().parents[2]
 # ../shared beside the repository (CI, /work/main); a worktree under /work/wt sits one level deeper
@@ -55,10 +55,10 @@ def test_the_chapter_runs_and_lands_in_the_books_loss_range(chapter, tmp_path):
     out = proc.stdout
     final = re.search(r"^loss (\d\.\d{3}), train acc (\d\.\d{3}), test acc (\d\.\d{3})$", out, re.M)
     assert final, out
+    print(f"{chapter}: {final.group(0)}")  # the number docs quote (pytest -rP shows it)
     assert re.search(r"^\d+\.\d examples/sec on \[(cpu|gpu)\(\d\)(, gpu\(\d\))*\]$", out, re.M), out
     assert (tmp_path / "train_ch13.png").read_bytes().startswith(b"\x89PNG")
     lo, hi = BOOK_LOSS_RANGE[chapter]
     if "NOT the book's data" in out:  # offline: the calibrated stand-in, announced once
         assert out.count("NOT the book's data") == 1
-        lo, hi = lo - STAND_IN_LOSS_TOLERANCE, hi + STAND_IN_LOSS_TOLERANCE
     assert lo <= float(final.group(1)) <= hi, out
