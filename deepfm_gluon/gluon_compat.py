@@ -221,7 +221,7 @@ def parameter_arrays_on_one_cpu(block):
 _LIST_MAGIC = 0x112
 _ARRAY_MAGICS = (0xF993FAC9, 0xF993FACA)  # NDARRAY_V2_MAGIC, V3_MAGIC (numpy shapes)
 _TYPE_FLAGS = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8", 6: "int64"}
-_LOAD_SLICE_BYTES = 64 << 20  # the largest temporary while loading
+_LOAD_SLICE_BYTES = 8 << 20  # a slice read at a time; MXNet holds ~3 copies of one while it lands
 
 
 def _params_file_index(f):
@@ -336,6 +336,9 @@ class ArraysFile:
         for where, part in self._slices(name):
             for target in targets:
                 target[where] = part
+                # MXNet copies asynchronously: without the wait the loop queues every
+                # slice's temporary before the first copy runs (up to a second table)
+                getattr(target, "wait_to_read", lambda: None)()
 
 
 def open_arrays_file(filename):

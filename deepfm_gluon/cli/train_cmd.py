@@ -1,4 +1,5 @@
 """`deepfm-gluon train`: one model, saved with everything needed to serve it."""
+import gc
 import os
 
 from ..errors import DeepFMError
@@ -81,9 +82,13 @@ def train_and_report(args, spec, notes):
         print(line)
     run_args = {name: getattr(args, name, None) for name in RESUMED_ARGS}
     run_args["mlp_dims"] = list(args.mlp_dims) if args.mlp_dims is not None else None
-    _, history, seconds = train_model(spec.model, split, spec.config, out_dir=spec.out_dir,
-                                      model_overrides=spec.model_overrides, checkpoint_dir=spec.checkpoint_dir,
-                                      resume=spec.resume, run_args=run_args, kvstore=spec.kvstore)
+    # The trained net is not kept: it is saved, and the report reads the saved model. Held
+    # here, it and the optimizer's moments (freed only by the cycle collector: Gluon's
+    # blocks and trainer refer to each other) sat beside the report's copy (issue 21)
+    history, seconds = train_model(spec.model, split, spec.config, out_dir=spec.out_dir,
+                                   model_overrides=spec.model_overrides, checkpoint_dir=spec.checkpoint_dir,
+                                   resume=spec.resume, run_args=run_args, kvstore=spec.kvstore)[1:]
+    gc.collect()
     last = history.chosen or history.last()
     if last.get("test_auc") is None:  # a sparse job's other ranks: only rank 0 evaluates
         print(f"{args.model} ({history.mode} mode) done in {seconds:.1f}s: train loss {last['train_loss']:.4f}")
