@@ -142,3 +142,25 @@ def test_a_reinitialized_parameter_leaves_the_flat_step():
     (group,) = trainer.flat.groups
     group.params[0].initialize(init.Zero(), force_reinit=True)
     assert not group.bound()
+
+
+def test_the_fitter_steps_flat_by_default_and_equals_gluons_step():
+    """The training loop as users run it (Fitter, default TrainConfig: flat on)."""
+    from deepfm_gluon.data.batches import BatchIterator
+    from deepfm_gluon.models import build_model
+    from deepfm_gluon.training.loop import Fitter
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, FIELDS, (512, 4)) + np.cumsum([0] + FIELDS[:-1])
+    y = rng.integers(0, 2, 512).astype(np.float32)
+    weights = {}
+    for fused in (True, False):
+        fitter = Fitter(build_model("deepfm", FIELDS), "deepfm",
+                        TrainConfig(progress=False, batch_size=64, seed=2, fused_adam=fused))
+        fitter.initialize()
+        assert bool(fitter.trainer.flat) is fused
+        batches = BatchIterator(X, y, 64, shuffle=True, last_batch="rollover", seed=2)
+        for epoch in (1, 2):
+            fitter.train_epoch(batches, epoch)
+        weights[fused] = [p.data().asnumpy() for p in fitter.net.collect_params().values()]
+    for a, b in zip(weights[True], weights[False]):
+        np.testing.assert_array_equal(a, b)
