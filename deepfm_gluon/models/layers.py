@@ -5,6 +5,7 @@ Every model reads global feature ids ``x``: int32 (B, f), field offsets
 already added, so one table of ``sum(field_dims)`` rows serves all fields.
 Shapes: ``B`` batch, ``f`` fields, ``k`` embedding size; all float32.
 """
+from mxnet import init
 from mxnet.gluon import nn
 
 from . import kernels
@@ -91,6 +92,16 @@ def linear_children(num_inputs):
     table w and a Dense(1) over sum_f w_{x_f}, whose bias is the model's
     output bias (the logit when every other parameter is zero)."""
     return nn.Embedding(num_inputs, 1), nn.Dense(1, use_bias=True, in_units=1)
+
+
+def hold_unit_scale(linear_layer):
+    """Hold the Dense(1) weight of ``linear_children`` at 1, untrained. Free,
+    it lets an L2 penalty on the weight table leak out: training shrinks the
+    table and grows the scale s, so the penalty on the function's weights
+    s * w_i is lambda / s^2 of the one asked for, and falls as s grows.
+    Held at 1, embedding L2 is plain logistic regression's L2."""
+    linear_layer.weight.init = init.One()
+    linear_layer.weight.grad_req = "null"
 
 
 def linear_term(F, fc, linear_layer, x, num_fields):

@@ -1,7 +1,7 @@
 """Logistic regression over one-hot fields: the linear part of FM alone,
 the first baseline of every CTR comparison."""
 from . import onnx_layers
-from .layers import FieldModel, linear_children, linear_term
+from .layers import FieldModel, hold_unit_scale, linear_children, linear_term
 from .spec import Choice, FloatRange, ModelSpec
 
 
@@ -10,14 +10,18 @@ class LR(FieldModel):
 
     ``field_dims``: rows per field. Children are the book's linear term
     (``fc``: the (sum(field_dims), 1) weight table; ``linear_layer``:
-    Dense(1), whose bias is the intercept). FuxiCTR's LogisticRegression
-    is the same model (its weights times one scale w here, as in the book's
-    FM, so an FM's linear part and this one are the same function).
+    Dense(1), whose bias is the intercept), as in the book's FM, so an FM's
+    linear part and this one are the same function. The scale w is held
+    at 1 (layers.hold_unit_scale): free, it let the tuned embedding L2
+    leak out (w grew, the penalty on w * w_x fell) and LR trailed
+    scikit-learn's logistic regression; held, this is FuxiCTR's
+    LogisticRegression and scikit-learn's model with the same L2.
     """
 
     def __init__(self, field_dims, **kwargs):
         super().__init__(field_dims, **kwargs)
         self.fc, self.linear_layer = linear_children(self.num_inputs)
+        hold_unit_scale(self.linear_layer)
 
     def logit(self, F, x):
         """x: int32 (B, f) feature ids; returns (B, 1) float32."""

@@ -34,3 +34,14 @@ def test_onnx_export_matches():
 
 def test_sparse_training_lowers_the_loss(small_split):
     check_sparse_training("lr", small_split)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_scale_stays_one_so_embedding_l2_is_plain_l2(small_split, sparse):
+    """Free, the Dense(1) scale grew under embedding L2 and let the penalty leak (issue 20)."""
+    from deepfm_gluon.experiments.runner import train_model  # noqa: local: the model tests need no runner
+    from deepfm_gluon.training.config import TrainConfig
+    config = TrainConfig(epochs=2, batch_size=256, lr=0.05, embedding_l2=1e-2, sparse=sparse, progress=False)
+    net, history, _ = train_model("lr", small_split, config, log=None)
+    assert float(net.linear_layer.weight.data().asnumpy().ravel()[0]) == 1.0
+    assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
