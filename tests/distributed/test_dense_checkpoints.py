@@ -14,7 +14,7 @@ LAUNCH = ["launch", "--workers", "2", "--servers", "1", "--timeout", "150", "--"
 
 def _train_args(data_dir, out, *extra):
     return ["train", "--model", "deepfm", "--data", data_dir, "--batch-size", str(BATCH),
-            "--out", str(out), "--no-progress", *extra]
+            "--out", str(out), "--no-progress", "--no-report", *extra]
 
 
 def _params(path):
@@ -40,7 +40,7 @@ def test_a_killed_dense_job_resumes_bit_identically(dist_data_dir, tmp_path):
         lambda line: latest.exists() and '"epoch": 2' in latest.read_text())
     assert code == 2, text
     assert not (victim / "model.params").exists()
-    resumed = run_cli([*LAUNCH, "train", "--resume", str(victim)], timeout=180)
+    resumed = run_cli([*LAUNCH, "train", "--resume", str(victim), "--no-report"], timeout=180)
     assert resumed.returncode == 0, resumed.stdout
     assert re.search(r"resumed from .* after epoch [23]", resumed.stdout), resumed.stdout
     assert_bit_identical(_params(tmp_path / "full" / "model.params"), _params(victim / "model.params"))

@@ -17,7 +17,7 @@ EPOCHS, BATCH = 3, 512
 
 def _train_args(data_dir, out, epochs=EPOCHS):
     return ["train", "--model", "fm", "--data", data_dir, "--epochs", str(epochs),
-            "--batch-size", str(BATCH), "--out", str(out), "--no-progress"]
+            "--batch-size", str(BATCH), "--out", str(out), "--no-progress", "--no-report"]
 
 
 def test_two_workers_agree_and_match_one_process(dist_data_dir, dist_split, tmp_path):

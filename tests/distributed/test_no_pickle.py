@@ -78,7 +78,7 @@ def test_a_pickle_planted_in_a_server_checkpoint_is_never_loaded(dist_data_dir, 
     latest = victim / "checkpoints" / "latest.json"
     launch = ["launch", "--workers", "2", "--servers", "1", "--timeout", "150", "--"]
     train = ["train", "--model", "fm", "--data", dist_data_dir, "--batch-size", "512", "--sparse",
-             "--epochs", "4", "--no-progress", "--out", str(victim)]
+             "--epochs", "4", "--no-progress", "--no-report", "--out", str(victim)]
     code, text, _, _ = kill_mid_run([*launch, *train], "worker 1",
                                     lambda line: latest.exists() and '"epoch": 1' in latest.read_text())
     assert code == 2, text

@@ -23,7 +23,7 @@ BATCH, WORKERS = 512, 2
 
 def _train_args(data_dir, out, *extra):
     return ["train", "--data", data_dir, "--batch-size", str(BATCH), "--out", str(out),
-            "--no-progress", "--sparse", *extra]
+            "--no-progress", "--no-report", "--sparse", *extra]
 
 
 def _one_process_on_the_workers_batches(split, config):
@@ -97,7 +97,7 @@ def test_a_crashed_sparse_job_resumes_bit_identically(dist_data_dir, tmp_path):
         lambda line: latest.exists() and '"epoch": 2' in latest.read_text())
     assert code == 2, text
     assert not (victim / "model.params").exists()
-    resumed = run_cli([*launch, "train", "--resume", str(victim)], timeout=180)
+    resumed = run_cli([*launch, "train", "--resume", str(victim), "--no-report"], timeout=180)
     assert resumed.returncode == 0, resumed.stdout
     assert "resumed from" in resumed.stdout
     a = {k: v.asnumpy() for k, v in mx.nd.load(str(tmp_path / "full" / "model.params")).items()}
