@@ -2,6 +2,10 @@
 import os
 
 os.environ.setdefault("MXNET_STORAGE_FALLBACK_LOG_VERBOSE", "0")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs two workers (setup.cfg addopts): one OpenMP thread each, so
+    # they and the processes they start fill the cores without spinning against each other
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 import pytest  # noqa: E402
 from mxnet import npx  # noqa: E402
