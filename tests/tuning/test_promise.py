@@ -66,8 +66,10 @@ def sklearn_test_auc(split):
     return roc_auc_score(split.test.labels, best.predict_proba(test)[:, 1])
 
 
+# run=False: this case cannot fail the suite, so CI does not spend its ~50 s on it;
+# `pytest --runxfail tests/tuning/test_promise.py` runs it
 SHORT_ON_SYNTHETIC = pytest.mark.xfail(
-    strict=False, reason="measured 2026-12-03 (after LR's scale was held at 1) at this 8-trial budget on "
+    run=False, reason="measured 2026-12-03 (after LR's scale was held at 1) at this 8-trial budget on "
     "6,000 synthetic lines: tuned LR 0.8347 vs scikit-learn 0.8441, DeepFM 0.8256 (FM 0.8335 holds): 8 "
     "trials are all TPE start-up draws over 7 decades of embedding L2, 2 near scikit-learn's; "
     "docs/reproduction.md, 'Why the tuned LR trailed scikit-learn'")
