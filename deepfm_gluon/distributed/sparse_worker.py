@@ -132,7 +132,7 @@ class DistributedSparseFitter(DistributedFitter):
         return (self.twin, self.net)
 
     def step(self, X, y):
-        """One step on this worker's numpy batch; returns [(loss, logits, labels)]."""
+        """One step on this worker's numpy batch; returns [(loss, stats)] like Fitter.step."""
         uniq, codes = np.unique(np.asarray(X), return_inverse=True)
         n = len(uniq)
         rows = mx.nd.array(uniq, dtype=np.int64)
@@ -151,7 +151,7 @@ class DistributedSparseFitter(DistributedFitter):
             grad = small.grad()[:n].as_nd_ndarray()
             self.kvstore.push(key, mx.nd.sparse.row_sparse_array((grad, rows), shape=big.shape))
         self.distinct_rows.append(n)
-        return [(loss, logits, yb)]
+        return [(loss, self._batch_stats(loss, logits, yb))]
 
     def pull_tables(self):
         """Every row of the servers' tables into this worker's model, a chunk at a time."""

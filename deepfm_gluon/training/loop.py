@@ -33,6 +33,7 @@ from .history import History
 from .tables import all_finite, init_parameters
 from .optimizers import make_trainer
 from .metrics import d2l_accuracy, format_scores, prefixed, score, sigmoid, unprefixed
+from .objective import TrainingObjective, batch_stats
 from .regularization import add_embedding_l2_dense, dense_l2_options
 
 SYNC_EVERY = 8
@@ -107,6 +108,9 @@ class Fitter:
         self.contexts = parse_contexts(config.devices)
         self.logit_net = LogitView(net)
         self.loss = gluon.loss.SigmoidBinaryCrossEntropyLoss()
+        # the step's forward pass, loss and read-back statistics as one graph (training/objective.py)
+        self.objective = TrainingObjective(net if config.book_compat else self.logit_net, self.loss,
+                                           config.book_compat)
         self.kvstore = kvstore
         self.trainer = None
         self.seed_offset = 0  # distributed workers shift it so their dropout masks differ
@@ -132,6 +136,7 @@ class Fitter:
         if self.config.hybridize:
             self.net.hybridize(static_alloc=True, static_shape=True)
             self.logit_net.hybridize(static_alloc=True, static_shape=True)
+            self.objective.hybridize(static_alloc=True, static_shape=True)
 
     def initialize(self):
         """Initialize the parameters and create the Trainer."""
@@ -176,11 +181,8 @@ class Fitter:
 
     def _train_forward(self, X, y):
         """Loss and the shard's output: probabilities in book-compat mode, logits otherwise."""
-        if self.config.book_compat:
-            probs = self.net(X)
-            return self.loss(probs, y), probs
-        logits = self.logit_net(X)
-        return self.loss(logits, y), logits
+        loss, out, _ = self.objective(X, y)
+        return loss, out
 
     def train_epoch(self, batches, epoch, progress=None):
         """One pass over ``batches``; returns the epoch's training numbers."""
@@ -188,7 +190,7 @@ class Fitter:
         pending, seen = [], 0
         for batch_no, (X, y) in enumerate(batches, start=1):
             shards = self.step(X, y)
-            pending.append((batch_no, [self._batch_stats(l, o, yb) for l, o, yb in shards]))
+            pending.append((batch_no, [stats for _, stats in shards]))
             seen += len(X)
             if len(pending) >= SYNC_EVERY:
                 self._drain(pending, sums, epoch)
@@ -198,24 +200,23 @@ class Fitter:
         return sums, seen
 
     def step(self, X, y):
-        """One optimizer step on a numpy batch (X int (b, num_fields), y (b,)),
-        split over the contexts; returns (loss, output, label) per shard."""
+        """One optimizer step on a numpy batch (X int (b, num_fields), y (b, 1)),
+        split over the contexts; returns (loss, stats) per shard: the shard's
+        per-example loss and its float32 statistics (``objective.batch_stats``)."""
         xs, ys = _load(X, np.int32, self.contexts), _load(y, np.float32, self.contexts)
         with autograd.record():
-            outs = [self._train_forward(xb, yb) for xb, yb in zip(xs, ys)]
-        autograd.backward([l for l, _ in outs])
+            outs = [self.objective(xb, yb) for xb, yb in zip(xs, ys)]
+        autograd.backward([l for l, _, _ in outs])
         if self.config.embedding_l2:  # counted once: the Trainer sums the contexts' gradients
             add_embedding_l2_dense(self.net, self.spec.tables, X, self.config.embedding_l2, len(X),
                                    self.contexts[0])
         self.trainer.step(len(X))
-        return [(l, o, yb) for (l, o), yb in zip(outs, ys)]
+        return [(l, stats) for l, _, stats in outs]
 
     def _batch_stats(self, l, out, y):
-        """Loss sum, correct at 0.5 and (book-compat) d2l's exact-equality count."""
-        if not self.config.book_compat:
-            return mx.np.stack([l.sum(), ((out > 0) == (y > 0.5)).sum().astype(np.float32)])
-        return mx.np.stack([l.sum(), ((out > 0.5) == (y > 0.5)).sum().astype(np.float32),
-                            (out == y).sum().astype(np.float32)])
+        """Loss sum, correct at 0.5 and (book-compat) d2l's exact-equality count, eagerly
+        (fitters whose step does not run ``self.objective``)."""
+        return batch_stats(mx, l, out, y, self.config.book_compat)
 
     def _drain(self, pending, sums, epoch):
         for batch_no, stats in pending:

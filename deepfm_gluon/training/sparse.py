@@ -159,7 +159,7 @@ class SparseFitter(Fitter):
 
     def step(self, X, y):
         """One compact step on a numpy batch, split over the devices; returns
-        [(loss, logits, labels)] per shard like Fitter.step."""
+        [(loss, stats)] per shard like Fitter.step."""
         home = self.contexts[0]
         codes, uniq = self.factorize(np.asarray(X).ravel())
         if len(X) != self.config.batch_size:
@@ -190,4 +190,4 @@ class SparseFitter(Fitter):
             grads = add_embedding_l2_compact(grads, [s.data(home)[:n].as_nd_ndarray() for s in self.small],
                                              self.config.embedding_l2, len(X))
         self.tables.update(grads, rows.as_nd_ndarray(), [s.data(home)[:n].as_nd_ndarray() for s in self.small])
-        return outs
+        return [(l, self._batch_stats(l, o, yb)) for l, o, yb in outs]
