@@ -117,6 +117,8 @@ def _restore_updaters(fitter, arrays, meta):
         for idx_text, entry in entries.items():
             updater.states[here(int(idx_text))] = _decode_state(arrays, f"u{u}", idx_text, entry, ctx)
             updater.states_synced[here(int(idx_text))] = True
+    if hasattr(trainer, "states_replaced"):  # optimizers.GlobalBatchTrainer: flat Adam copies them in
+        trainer.states_replaced()
     _restore_counts(gluon_compat.trainer_optimizer(trainer), meta, here)
 
 
@@ -162,11 +164,11 @@ class _Snapshot:
     Block to save, or {name: array}), the optimizer arrays and state.json's text.
     ``copy``: the arrays are engine copies that later steps cannot change."""
 
-    def __init__(self, fitter, batches, run_args, copy):
+    def __init__(self, fitter, batches, run_args, copy, params=None):
         self.epoch = len(fitter.history.epochs)
         self.params = fitter.net
-        if copy:
-            arrays = gluon_compat.parameter_arrays_on_one_cpu(fitter.net)
+        if copy:  # ``params``: the net's {name: array} when the caller has them already
+            arrays = params if params is not None else gluon_compat.parameter_arrays_on_one_cpu(fitter.net)
             self.params = {k: a.copy() for k, a in arrays.items()}
         self.np_mode = mx.util.is_np_array()
         self.arrays, optimizer_meta = _updater_payload(fitter, copy)
@@ -225,10 +227,11 @@ class CheckpointWriter:
 
     def save(self, fitter, batches, run_args=None):
         self.wait()
-        if not (self.background and _snapshot_fits(fitter)):
+        params = _snapshot_params(fitter) if self.background else None
+        if params is None:
             save_checkpoint(self.folder, fitter, batches, run_args)
             return
-        snapshot = _Snapshot(fitter, batches, run_args, copy=True)
+        snapshot = _Snapshot(fitter, batches, run_args, copy=True, params=params)
         self._thread = threading.Thread(target=self._run, args=(snapshot,), name="checkpoint-writer", daemon=True)
         self._thread.start()
 
@@ -250,17 +253,18 @@ class CheckpointWriter:
             raise error
 
 
-def _snapshot_fits(fitter):
-    """Whether ``fitter``'s parameters live on one CPU device and, with its
-    optimizer states, take at most ``BACKGROUND_BYTES``."""
+def _snapshot_params(fitter):
+    """``fitter``'s parameters as {name: array} when they live on one CPU
+    device and, with its optimizer states, take at most ``BACKGROUND_BYTES``
+    (a background snapshot copies them); else None."""
     params = gluon_compat.parameter_arrays_on_one_cpu(fitter.net)
     if params is None:
-        return False
+        return None
     states = [s for u in gluon_compat.trainer_updaters(fitter.trainer) for s in u.states.values()]
     tables = fitter.table_states()
     states += list(tables.states) if tables is not None else []
     arrays = list(params.values()) + [part for s in states for part in _state_parts(s)]
-    return sum(a.size * np.dtype(a.dtype).itemsize for a in arrays) <= BACKGROUND_BYTES
+    return params if sum(a.size * np.dtype(a.dtype).itemsize for a in arrays) <= BACKGROUND_BYTES else None
 
 
 def _prune(folder, keep):

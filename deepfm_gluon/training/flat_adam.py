@@ -15,7 +15,8 @@ differently (docs/benchmarks.md).
 Everything else still sees ordinary parameters: ``param.data()`` and
 ``param.grad()`` are the views, the updater's ``states`` hold each
 parameter's own (mean, var) views (checkpoints read and restore them; a
-restored state is copied into the buffers at the next step), and the
+restore calls ``states_replaced``, and the restored states are copied into
+the buffers at the next step), and the
 update counts are Adam's own. It applies only where the update happens
 here, on one device, without a kvstore, with Gluon's plain Adam and float32
 dense parameters updated by ``grad_req='write'``; a step with a stale
@@ -43,6 +44,7 @@ class FlatAdam:
         self.ctx = ctx
         self.groups = [_FlatGroup(members, ctx) for members in groups]
         self.checked = False
+        self._adopted_by = None  # the updater whose states are the views (None: adopt at the next step)
 
     @classmethod
     def for_trainer(cls, trainer):
@@ -78,14 +80,23 @@ class FlatAdam:
         if not all(group.bound() for group in self.groups):
             return False  # a parameter got arrays of its own (re-initialized): Gluon's step updates those
         updater = gluon_compat.trainer_updaters(self.trainer)[0]
-        for group in self.groups:
-            group.adopt_states(updater)
+        if updater is not self._adopted_by:  # the first step, or states restored since
+            for group in self.groups:
+                group.adopt_states(updater)
+            self._adopted_by = updater
         if not all(gluon_compat.has_fresh_gradient(p.data()) for g in self.groups for p in g.params):
             return False
         optimizer = gluon_compat.trainer_optimizer(self.trainer)
         for group in self.groups:
             group.update(optimizer, self.ctx.device_id)
         return True
+
+
+    def states_replaced(self):
+        """Say that the updater's states were replaced (a checkpoint restore):
+        the next step copies them into the flat buffers. Without this call a
+        step assumes the states are still the views it adopted."""
+        self._adopted_by = None
 
 
 class _FlatGroup:

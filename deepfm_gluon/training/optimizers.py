@@ -45,6 +45,11 @@ class GlobalBatchTrainer(gluon.Trainer):
     def step(self, batch_size, ignore_stale_grad=False):
         super().step(batch_size * self.batch_scale, ignore_stale_grad)
 
+    def states_replaced(self):
+        """Call after replacing the updaters' states (a checkpoint restore)."""
+        if self.flat is not None:
+            self.flat.states_replaced()
+
     def _update(self, ignore_stale_grad=False):
         # Gluon's per-step update (private in MXNet 1.9.1; tests/test_gluon_compat.py guards it)
         if not (self.flat and self.flat.step(ignore_stale_grad)):

@@ -16,7 +16,7 @@ def train(fused, steps, restore_at=None, **hyperparameters):
     """``steps`` Adam steps of a small DeepFM (dropout on, hybridized as the
     Fitter does); returns its weights by position and the number of
     ``adam_update`` operators the flat path ran. ``restore_at``: at that step,
-    replace the updater's states by copies, as a checkpoint restore does."""
+    replace the updater's states by copies and say so, as a checkpoint restore does."""
     npx.set_np()
     mx.random.seed(3)
     np.random.seed(3)
@@ -42,6 +42,7 @@ def train(fused, steps, restore_at=None, **hyperparameters):
             states = trainer._updaters[0].states
             for index in list(states):
                 states[index] = tuple(part.copy() for part in states[index])
+            trainer.states_replaced()  # as checkpoint._restore_updaters says it
     return [p.data().asnumpy() for p in net.collect_params().values()], trainer
 
 
