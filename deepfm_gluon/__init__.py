@@ -5,7 +5,10 @@ chapter it builds on) as a package: faithful models, correct training.
 names load on first use, so that importing the package (as the command line
 does) does not import MXNet.
 """
+from .startup import skip_sklearn_in_mxnet_model
 from .version import __version__
+
+skip_sklearn_in_mxnet_model()  # start-up: MXNet's legacy FeedForward would load scikit-learn (startup.py)
 
 __all__ = ["CTRDataset", "DeepFM", "FM", "__version__"]
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import DeepFMError
 from ..gluon_compat import params_by_structural_name
+from ..startup import import_mxnet_as_is
 
 
 def _set_np():
@@ -25,7 +26,9 @@ def _load_npz(path):
 
 def book_e2e(train_path, test_path, epochs, batch_size, seed=0, num_workers=None):
     """The chapter's pipeline from text files to a trained net (see
-    ``book_pipeline``); ``num_workers`` None is the book's own worker count."""
+    ``book_pipeline``); ``num_workers`` None is the book's own worker count.
+    MXNet imports as in the book's own process (``startup.import_mxnet_as_is``)."""
+    import_mxnet_as_is()
     # start-up: imported where used, so each timed process loads only what it measures
     from .book_pipeline import run_book_pipeline
     _, _, numbers = run_book_pipeline(train_path, test_path, epochs, batch_size, seed, num_workers)
@@ -184,6 +187,7 @@ def encode_ours(path):
 def encode_d2l(path):
     """Rows/sec of d2l.CTRDataset: its constructor reads and counts, its
     ``__getitem__`` encodes; every row is fetched once, as an epoch does."""
+    import_mxnet_as_is()
     # start-up: imported where used, so each timed process loads only what it measures
     from d2l import mxnet as d2l
     _set_np()

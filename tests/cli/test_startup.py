@@ -65,3 +65,27 @@ def test_one_epoch_train_on_the_default_data_imports_only_what_it_uses(tmp_path)
     # mxnet itself imports scikit-learn (and so pandas) where it is installed (the test extra)
     assert not {"pandas", "d2l", "tqdm"} & (loaded - by_mxnet)
     assert (tmp_path / "model" / "curves.png").is_file()
+
+
+def probe(code):
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_mxnet_loads_without_scikit_learn_under_the_package_and_sklearn_still_imports():
+    """deepfm_gluon.startup: mxnet.model's optional scikit-learn import is skipped
+    (a third of `import mxnet`), the hook goes at the first import of sklearn,
+    and sklearn imports as usual afterwards (or first)."""
+    pytest.importorskip("sklearn")
+    after = probe("import sys, deepfm_gluon, mxnet\n"
+                  "print('sklearn' in sys.modules, mxnet.model.BASE_ESTIMATOR is object)\n"
+                  "import sklearn.linear_model\n"
+                  "print(any(type(f).__module__ == 'deepfm_gluon.startup' for f in sys.meta_path))")
+    assert after == ["False", "True", "False"]
+    first = probe("import deepfm_gluon, sklearn.base, mxnet\n"
+                  "print(mxnet.model.BASE_ESTIMATOR is sklearn.base.BaseEstimator)")
+    assert first == ["True"]
+    as_is = probe("import deepfm_gluon.startup as s\ns.import_mxnet_as_is()\nimport sys, mxnet\n"
+                  "print('sklearn' in sys.modules)")
+    assert as_is == ["True"]
