@@ -34,6 +34,34 @@ def small_data_dir(small_split):
     return os.path.dirname(small_split.train.data_path)
 
 
+# Test files of a minute or more on one xdist worker (pytest --durations, 2026-12-03), slowest
+# first. setup.cfg passes --no-loadscope-reorder, so xdist hands files out in collection order:
+# these start first and the two workers end on short files instead of one idling while the
+# other runs a long one. Other files keep their collection order after them.
+HEAVY_FIRST = (
+    "tests/tuning/test_promise.py",
+    "tests/distributed/test_sparse_job.py",
+    "tests/notebooks/test_book_cells.py",
+    "tests/notebooks/test_notebooks.py",
+    "tests/distributed/test_zoo_jobs.py",
+    "tests/distributed/test_dense_checkpoints.py",
+    "tests/training/test_checkpoint.py",
+    "tests/distributed/test_launch.py",
+    "tests/reliability/test_fuzz.py",
+    "tests/bench/test_bench_smoke.py",
+    "tests/cli/test_protocols.py",
+    "tests/models/test_plugin_model.py",
+    "tests/cli/test_cli.py",
+    "tests/tuning/test_tune.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Heavy files first (HEAVY_FIRST), each file's tests in their own order."""
+    rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 def write_lines(path, lines, newline="\n"):
     with open(path, "w", newline="") as f:
         f.write(newline.join(lines) + newline)
