@@ -5,7 +5,7 @@ import dataclasses
 from mxnet.gluon import nn
 
 from ..limits import MAX_MLP_LAYERS, MAX_MLP_WIDTH
-from . import folded, onnx_layers
+from . import folded, kernels, onnx_layers
 from .fm import FM, NUM_FACTORS, onnx_fm_logit
 from .spec import Choice, FloatRange, Hyperparameter, LayerSizes, ModelSpec
 
@@ -42,7 +42,10 @@ class DeepFM(FM):
         embeddings. x: int32 (batch, num_fields) feature indices; returns
         (batch, 1) float32."""
         embed_x = self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
-        return self.fm_logit(F, x, embed_x) + self.mlp(embed_x)
+        # the MLP's first layer and the FM's sum over fields share one matrix product (kernels.py)
+        hidden, field_sum = kernels.first_layer_and_sum_over_fields(F, self.mlp[0], embed_x, self.num_fields,
+                                                                    self.num_factors)
+        return self.fm_logit(F, x, embed_x, field_sum) + kernels.after_first_layer(self.mlp, hidden)
 
 
 def onnx_logit(net, graph):

@@ -46,12 +46,14 @@ class FM(nn.HybridBlock):
         embed_x = self.embedding(x).reshape((-1, self.num_fields * self.num_factors))
         return self.fm_logit(F, x, embed_x)
 
-    def fm_logit(self, F, x, embed_x):
+    def fm_logit(self, F, x, embed_x, field_sum=None):
         """Linear term plus FM interaction: (batch, 1) float32.
         x: int32 (batch, num_fields) feature indices; embed_x: their
-        embeddings side by side, (batch, num_fields * num_factors) float32."""
+        embeddings side by side, (batch, num_fields * num_factors) float32;
+        field_sum: their sum over fields, (batch, num_factors), if the caller
+        has it (DeepFM computes it with its MLP's first layer)."""
         linear, sum_of_square = kernels.linear_term_and_sum_of_squares(F, self, x, embed_x)
-        square_of_sum = kernels.square_of_sum(F, embed_x, self.num_fields, self.num_factors)
+        square_of_sum = kernels.square_of_sum(F, embed_x, self.num_fields, self.num_factors, field_sum)
         return self.linear_layer(linear) + 0.5 * (square_of_sum - sum_of_square)
 
 

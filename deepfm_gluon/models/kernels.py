@@ -16,7 +16,7 @@ The arithmetic is the book's; only the kernels differ, for three reasons:
 
 Shapes: ``B`` batch, ``f`` fields, ``k`` factors; all float32.
 """
-from mxnet import ndarray
+from mxnet import autograd, ndarray
 
 # Up to this many table rows per field, sum_f ||e_f||^2 is gathered from
 # per-row squared norms (one square of the table per batch), together with
@@ -36,12 +36,17 @@ def constant_device(F, like):
     return {"ctx": like.ctx} if F is ndarray else {}
 
 
-def parameter_table(F, embedding, x):
-    """An Embedding child's (rows, width) table inside the parent's graph
-    (eager: the array on ``x``'s device; hybridized: the parameter's variable)."""
+def parameter_array(F, param, x):
+    """A child's Parameter inside the parent's graph (eager: the array on
+    ``x``'s device; hybridized: the parameter's variable)."""
     if F is ndarray:
-        return embedding.weight.data(x.ctx)
-    return embedding.weight.var().as_np_ndarray()
+        return param.data(x.ctx)
+    return param.var().as_np_ndarray()
+
+
+def parameter_table(F, embedding, x):
+    """An Embedding child's (rows, width) table inside the parent's graph."""
+    return parameter_array(F, embedding.weight, x)
 
 
 def sum_over_fields(F, flat, num_fields, width):
@@ -56,10 +61,51 @@ def sum_over_columns(F, mat, width):
     return F.npx.fully_connected(mat, ones, num_hidden=1, no_bias=True)
 
 
-def square_of_sum(F, embed_x, num_fields, num_factors):
-    """``sum_k (sum_f e_fk)^2``: (B, f*k) embeddings side by side -> (B, 1)."""
-    summed = sum_over_fields(F, embed_x, num_fields, num_factors)
+def square_of_sum(F, embed_x, num_fields, num_factors, summed=None):
+    """``sum_k (sum_f e_fk)^2``: (B, f*k) embeddings side by side -> (B, 1).
+    ``summed``: their (B, k) sum over fields, when the caller has it already."""
+    if summed is None:
+        summed = sum_over_fields(F, embed_x, num_fields, num_factors)
     return sum_over_columns(F, summed * summed, num_factors)
+
+
+def first_layer_and_sum_over_fields(F, dense, embed_x, num_fields, num_factors):
+    """``(dense(embed_x), sum_over_fields(embed_x))``: a Dense layer over the
+    (B, f*k) embeddings (DeepFM's first MLP layer) and their (B, k) field
+    sum, from ONE matrix product while training.
+
+    Both are products of the same (B, f*k) embeddings: the layer's weight
+    (h, f*k) and the 0/1 field-sum selector (k, f*k). On this wheel the thin
+    selector product costs two thirds of a product with h + k outputs
+    (oneDNN is bound by passing over the embeddings, not by the arithmetic:
+    docs/benchmarks.md, "Book-size step, round four"), so the selector rows
+    are put under the weight (with zero bias) and the one (B, h + k) output
+    is sliced. The same outputs bit for bit; the embeddings' gradient too at
+    training's batch sizes (2048 to 8192 checked), and within one float
+    rounding (<= 2.4e-7) for small batches, where the one product sums what
+    the two products' gradients add (tests/models/test_kernels.py).
+    Prediction (not recording) keeps the two products: the inference graph
+    fuses the layer with its activation (models/inference.py).
+    """
+    if not autograd.is_recording():
+        return dense(embed_x), sum_over_fields(F, embed_x, num_fields, num_factors)
+    device = constant_device(F, embed_x)
+    units = dense.weight.shape[0]
+    selector = F.np.tile(F.np.eye(num_factors, dtype="float32", **device), (1, num_fields))
+    weight = F.np.concatenate([parameter_array(F, dense.weight, embed_x), selector], axis=0)
+    bias = F.np.concatenate([parameter_array(F, dense.bias, embed_x),
+                             F.np.zeros((num_factors,), dtype="float32", **device)], axis=0)
+    both = F.npx.fully_connected(embed_x, weight, bias, num_hidden=units + num_factors)
+    hidden = F.npx.slice(both, begin=(None, 0), end=(None, units))
+    summed = F.npx.slice(both, begin=(None, units), end=(None, units + num_factors))
+    return (dense.act(hidden) if dense.act is not None else hidden), summed
+
+
+def after_first_layer(sequential, hidden):
+    """The layers of ``sequential`` after its first, applied to ``hidden``."""
+    for i in range(1, len(sequential)):
+        hidden = sequential[i](hidden)
+    return hidden
 
 
 def sum_of_squares(F, embed_x, num_fields, num_factors):

@@ -137,3 +137,51 @@ def test_cin_interaction_is_the_compressed_outer_product(hybridize):
     got = _run(lambda F, a, b, w: kernels.cin_interaction(F, a, b, w, width_in, width_out), hybridize,
                x0.astype("float32"), xk.astype("float32"), weight.astype("float32"))
     onp.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+class _FirstLayer(nn.HybridBlock):
+    """A Dense over (B, f*k) embeddings and their field sum, fused or as two products."""
+
+    def __init__(self, fused, **kwargs):
+        super().__init__(**kwargs)
+        self.fused = fused
+        self.dense = nn.Dense(5, "relu", in_units=NUM_FIELDS * K)
+
+    def hybrid_forward(self, F, e):
+        if self.fused:
+            hidden, summed = kernels.first_layer_and_sum_over_fields(F, self.dense, e, NUM_FIELDS, K)
+        else:
+            hidden, summed = self.dense(e), kernels.sum_over_fields(F, e, NUM_FIELDS, K)
+        return hidden.sum(axis=1) * 0.5 + (summed * summed).sum(axis=1)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_first_layer_and_sum_over_fields_is_the_two_products_bit_for_bit(hybridize):
+    """Training (recording) takes one product for both; outputs and every
+    gradient equal the two separate products exactly (B = 2048, the book's
+    shape, where oneDNN's kernels are the ones training uses)."""
+    rng = _rng(5)
+    e = rng.normal(size=(2048, NUM_FIELDS * K)).astype("float32")
+    results = []
+    for fused in (False, True):
+        block = _FirstLayer(fused)
+        block.initialize(mx.init.Xavier())
+        block.dense.weight.set_data(np.array(rng.normal(size=(5, NUM_FIELDS * K)) if not results else weights[0]))
+        block.dense.bias.set_data(np.array(rng.normal(size=5)) if not results else weights[1])
+        weights = (block.dense.weight.data().copy(), block.dense.bias.data().copy())
+        if hybridize:
+            block.hybridize(static_alloc=True, static_shape=True)
+        x = np.array(e)
+        x.attach_grad()
+        with mx.autograd.record():
+            out = block(x)
+        out.backward()
+        results.append([out.asnumpy(), x.grad.asnumpy(), block.dense.weight.grad().asnumpy(),
+                        block.dense.bias.grad().asnumpy()])
+        predicted = block(x).asnumpy()  # not recording: the two products
+        onp.testing.assert_array_equal(predicted, results[-1][0])
+    for a, b in zip(*results):
+        onp.testing.assert_array_equal(a, b)
+    hidden = onp.maximum(e @ weights[0].asnumpy().T + weights[1].asnumpy(), 0)
+    summed = e.reshape(-1, NUM_FIELDS, K).sum(axis=1)
+    onp.testing.assert_allclose(results[1][0], hidden.sum(1) * 0.5 + (summed * summed).sum(1), rtol=1e-4, atol=1e-4)
