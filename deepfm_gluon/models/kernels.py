@@ -61,6 +61,17 @@ def sum_over_columns(F, mat, width):
     return F.npx.fully_connected(mat, ones, num_hidden=1, no_bias=True)
 
 
+def sum_over_columns_blas(F, mat, width):
+    """``sum_over_columns`` as a product with a ones column through ``np.dot``
+    (OpenBLAS), not oneDNN: as fast here, rounded its own way (within a few
+    float32 ulps), and nothing to compile. oneDNN compiles its GEMM kernels
+    at their first use in a process, ~30 ms on this machine: a model whose
+    only other product is 1x1 (LR) would pay that at its first batch for
+    this sum alone (docs/benchmarks.md, "Book-size step, round four")."""
+    ones = F.np.ones((width, 1), dtype="float32", **constant_device(F, mat))
+    return F.np.dot(mat, ones)
+
+
 def square_of_sum(F, embed_x, num_fields, num_factors, summed=None):
     """``sum_k (sum_f e_fk)^2``: (B, f*k) embeddings side by side -> (B, 1).
     ``summed``: their (B, k) sum over fields, when the caller has it already."""

@@ -105,9 +105,11 @@ def hold_unit_scale(linear_layer):
 
 
 def linear_term(F, fc, linear_layer, x, num_fields):
-    """``linear_layer(sum_f w_{x_f})``: (B, 1). x: int32 (B, f) feature ids."""
+    """``linear_layer(sum_f w_{x_f})``: (B, 1). x: int32 (B, f) feature ids.
+    The sum through BLAS (``kernels.sum_over_columns_blas``): LR's first batch
+    compiles no oneDNN kernel."""
     weights = fc(x).reshape((-1, num_fields))
-    return linear_layer(kernels.sum_over_columns(F, weights, num_fields))
+    return linear_layer(kernels.sum_over_columns_blas(F, weights, num_fields))
 
 
 def bi_interaction(F, embed_flat, num_fields, num_factors):

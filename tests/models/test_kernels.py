@@ -185,3 +185,10 @@ def test_first_layer_and_sum_over_fields_is_the_two_products_bit_for_bit(hybridi
     hidden = onp.maximum(e @ weights[0].asnumpy().T + weights[1].asnumpy(), 0)
     summed = e.reshape(-1, NUM_FIELDS, K).sum(axis=1)
     onp.testing.assert_allclose(results[1][0], hidden.sum(1) * 0.5 + (summed * summed).sum(1), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_sum_over_columns_blas_is_a_row_sum_keeping_dims(hybridize):
+    mat = _rng(6).normal(size=(B, 11)).astype("float32")
+    got = _run(lambda F, a: kernels.sum_over_columns_blas(F, a, 11), hybridize, mat)
+    onp.testing.assert_allclose(got, mat.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
