@@ -180,9 +180,10 @@ class Fitter:
                              last_batch="rollover", seed=self.config.seed)
 
     def _train_forward(self, X, y):
-        """Loss and the shard's output: probabilities in book-compat mode, logits otherwise."""
-        loss, out, _ = self.objective(X, y)
-        return loss, out
+        """Loss and the shard's output: probabilities in book-compat mode, logits
+        otherwise (what ``self.objective`` computes in one graph)."""
+        out = self.net(X) if self.config.book_compat else self.logit_net(X)
+        return self.loss(out, y), out
 
     def train_epoch(self, batches, epoch, progress=None):
         """One pass over ``batches``; returns the epoch's training numbers."""
@@ -206,12 +207,12 @@ class Fitter:
         xs, ys = _load(X, np.int32, self.contexts), _load(y, np.float32, self.contexts)
         with autograd.record():
             outs = [self.objective(xb, yb) for xb, yb in zip(xs, ys)]
-        autograd.backward([l for l, _, _ in outs])
+        autograd.backward([l for l, _ in outs])
         if self.config.embedding_l2:  # counted once: the Trainer sums the contexts' gradients
             add_embedding_l2_dense(self.net, self.spec.tables, X, self.config.embedding_l2, len(X),
                                    self.contexts[0])
         self.trainer.step(len(X))
-        return [(l, stats) for l, _, stats in outs]
+        return outs
 
     def _batch_stats(self, l, out, y):
         """Loss sum, correct at 0.5 and (book-compat) d2l's exact-equality count, eagerly

@@ -15,14 +15,15 @@ from mxnet import gluon
 
 
 class TrainingObjective(gluon.HybridBlock):
-    """``(loss, output, stats)`` of ``scorer`` on a batch.
+    """``(loss, stats)`` of ``scorer`` on a batch.
 
     ``scorer``: a Block returning logits (``LogitView``), or the model's
     probabilities when ``book_compat`` (the book's double sigmoid: the loss
     adds one); ``loss``: the Gluon loss (per example). ``forward(x, y)``:
-    int32 (B, f) features and (B,) or (B, 1) float32 labels; returns the
-    (B,) loss, the (B, 1) output and float32 ``stats``: [loss sum, correct
-    at 0.5] (book_compat: and d2l's exact-equality count)."""
+    int32 (B, f) features and (B, 1) float32 labels; returns the (B,) loss
+    and float32 ``stats``: [loss sum, correct at 0.5] (book_compat: and
+    d2l's exact-equality count). The output is not returned: as an output of
+    the graph it would need a (zero) gradient of its own in the backward pass."""
 
     def __init__(self, scorer, loss, book_compat=False, **kwargs):
         super().__init__(**kwargs)
@@ -31,7 +32,13 @@ class TrainingObjective(gluon.HybridBlock):
     def hybrid_forward(self, F, x, y):
         out = self.scorer(x)
         loss = self.loss(out, y)
-        return loss, out, batch_stats(F, loss, out, y, self.book_compat)
+        # read back, never differentiated: no backward operators for the statistics
+        return loss, batch_stats(F, _no_gradient(F, loss), out, y, self.book_compat)
+
+
+def _no_gradient(F, a):
+    """``a`` with no gradient flowing back (numpy mode has no stop_gradient: the legacy BlockGrad)."""
+    return F.BlockGrad(a.as_nd_ndarray()).as_np_ndarray()
 
 
 def batch_stats(F, loss, out, y, book_compat=False):
