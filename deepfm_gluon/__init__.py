@@ -5,10 +5,10 @@ chapter it builds on) as a package: faithful models, correct training.
 names load on first use, so that importing the package (as the command line
 does) does not import MXNet.
 """
-from .startup import skip_sklearn_in_mxnet_model
+from .startup import skip_optional_imports_of_mxnet
 from .version import __version__
 
-skip_sklearn_in_mxnet_model()  # start-up: MXNet's legacy FeedForward would load scikit-learn (startup.py)
+skip_optional_imports_of_mxnet()  # start-up: MXNet would load scikit-learn, SciPy's stats, onnx (startup.py)
 
 __all__ = ["CTRDataset", "DeepFM", "FM", "__version__"]
 

@@ -1,37 +1,74 @@
 """What ``import mxnet`` loads that the package never uses (start-up).
 
-MXNet 1.9.1's ``mxnet/model.py`` (the legacy ``FeedForward`` API) runs
-``from sklearn.base import BaseEstimator`` at import, to make FeedForward a
-scikit-learn estimator where scikit-learn is installed (the test extra
-installs it). That import loads scikit-learn, SciPy's stats and pandas: about
-a third of ``import mxnet``'s time (docs/benchmarks.md, "Book-size step,
-round four"). ``skip_sklearn_in_mxnet_model`` makes that one import fail as it
-does where scikit-learn is absent (MXNet then uses ``object``, as it does
-there): only for ``mxnet.model``, only while neither is loaded yet, and the
-hook removes itself at the first import of scikit-learn, whoever asks.
+MXNet 1.9.1 imports, at ``import mxnet``, optional libraries for features
+this package never calls, each inside ``try: ... except ImportError``:
+
+- ``mxnet/model.py`` (the legacy ``FeedForward``): ``sklearn.base``, to make
+  FeedForward a scikit-learn estimator (with SciPy's stats and pandas);
+- ``mxnet/contrib/quantization.py`` (entropy calibration) and
+  ``mxnet/test_utils.py`` (its statistical checks): ``scipy.stats``;
+- ``mxnet/onnx`` (MXNet's own ONNX exporter, which has no numpy-mode
+  converters; the package writes ONNX itself): ``onnx``.
+
+and ``mxnet/numpy_dispatch_protocol.py`` and ``mxnet/numpy_op_fallback.py``
+import ``distutils.version`` for a version comparison, which setuptools'
+``distutils`` shim serves by importing setuptools and pkg_resources; the
+standard library's own ``distutils`` (Python 3.11) has the same classes.
+
+Together about 0.9 s of a 3 s ``import mxnet`` where the test extra installed
+them (docs/benchmarks.md, "Book-size step, round four").
+``skip_optional_imports_of_mxnet`` makes exactly those imports fail as they
+do where the library is absent (MXNet then takes its own fallback), only for
+those MXNet modules, and gives MXNet the standard library's ``distutils``
+(STDLIB_FOR_MXNET). A rule goes at the first import of its library by
+anyone else, which then imports as usual; ``import_mxnet_as_is`` removes all.
 """
+import importlib.machinery
+import os
 import sys
 
-_IMPORTER = "mxnet.model"
+# library -> the MXNet modules (name prefixes) whose optional import of it is skipped
+OPTIONAL_IMPORTS = {
+    "sklearn": ("mxnet.model",),
+    "scipy.stats": ("mxnet.contrib.quantization", "mxnet.test_utils"),
+    "onnx": ("mxnet.onnx.", "mxnet.contrib.onnx."),
+}
+# library -> the MXNet modules that get the standard library's own package
+STDLIB_FOR_MXNET = {"distutils": ("mxnet.",)}
 
 
-class _SklearnNotForMxnetModel:
-    """A meta-path finder that refuses ``sklearn`` to ``mxnet.model`` alone, once."""
+class _OptionalImportsNotForMxnet:
+    """A meta-path finder that refuses each library of ``rules`` to the MXNet
+    modules named for it (or, for STDLIB_FOR_MXNET, finds it in the standard
+    library); another importer of a library ends its rule."""
+
+    def __init__(self, rules):
+        self.rules = dict(rules)
 
     def find_spec(self, name, path=None, target=None):
-        if name != "sklearn":
+        importers = self.rules.get(name)
+        if importers is None:
             return None
-        _remove(self)
-        if _importer_name() == _IMPORTER:
-            raise ModuleNotFoundError("scikit-learn is not loaded for mxnet.model's FeedForward "
+        if (_importer_name(name.split(".")[0]) or "").startswith(importers):
+            if name in STDLIB_FOR_MXNET:
+                return importlib.machinery.PathFinder.find_spec(name, [os.path.dirname(os.__file__)])
+            raise ModuleNotFoundError(f"{name} is not loaded for MXNet's optional use "
                                       "(deepfm_gluon.startup)", name=name)
+        del self.rules[name]  # someone else wants it: from now on it imports as usual
+        if not self.rules:
+            _remove(self)
         return None
 
 
-def _importer_name():
-    """The module whose code runs the import being resolved (past importlib's frames)."""
+def _importer_name(package):
+    """The module whose code runs the import being resolved: past importlib's
+    frames and ``package``'s own (SciPy resolves ``from scipy import stats``
+    in its module ``__getattr__``)."""
+    def inside(frame):
+        name = frame.f_globals.get("__name__", "")
+        return name.startswith("importlib") or name == package or name.startswith(package + ".")
     frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("importlib"):
+    while frame is not None and inside(frame):
         frame = frame.f_back
     return frame.f_globals.get("__name__") if frame is not None else None
 
@@ -46,13 +83,16 @@ def _remove(finder):
 def import_mxnet_as_is():
     """Remove the hook: MXNet imports as it would without this package (the
     bench's book pipeline is timed as its users run it)."""
-    for finder in [f for f in sys.meta_path if isinstance(f, _SklearnNotForMxnetModel)]:
+    for finder in [f for f in sys.meta_path if isinstance(f, _OptionalImportsNotForMxnet)]:
         _remove(finder)
 
 
-def skip_sklearn_in_mxnet_model():
-    """Install the hook unless MXNet or scikit-learn is loaded already (then it could not matter)."""
-    if "mxnet" in sys.modules or "sklearn" in sys.modules:
+def skip_optional_imports_of_mxnet():
+    """Install the hook unless MXNet is loaded already (then it could not
+    matter); a library already loaded keeps no rule."""
+    if "mxnet" in sys.modules or any(isinstance(f, _OptionalImportsNotForMxnet) for f in sys.meta_path):
         return
-    if not any(isinstance(f, _SklearnNotForMxnetModel) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SklearnNotForMxnetModel())
+    rules = {name: importers for name, importers in {**OPTIONAL_IMPORTS, **STDLIB_FOR_MXNET}.items()
+             if name not in sys.modules}
+    if rules:
+        sys.meta_path.insert(0, _OptionalImportsNotForMxnet(rules))
