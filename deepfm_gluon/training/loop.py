@@ -179,12 +179,6 @@ class Fitter:
         return BatchIterator(train.features, train.labels, self.config.batch_size, shuffle=True,
                              last_batch="rollover", seed=self.config.seed)
 
-    def _train_forward(self, X, y):
-        """Loss and the shard's output: probabilities in book-compat mode, logits
-        otherwise (what ``self.objective`` computes in one graph)."""
-        out = self.net(X) if self.config.book_compat else self.logit_net(X)
-        return self.loss(out, y), out
-
     def train_epoch(self, batches, epoch, progress=None):
         """One pass over ``batches``; returns the epoch's training numbers."""
         sums = {"loss": 0.0, "correct": 0.0, "d2l": 0.0}
