@@ -117,8 +117,7 @@ def _restore_updaters(fitter, arrays, meta):
         for idx_text, entry in entries.items():
             updater.states[here(int(idx_text))] = _decode_state(arrays, f"u{u}", idx_text, entry, ctx)
             updater.states_synced[here(int(idx_text))] = True
-    if hasattr(trainer, "states_replaced"):  # optimizers.GlobalBatchTrainer: flat Adam copies them in
-        trainer.states_replaced()
+    trainer.states_replaced()  # optimizers.GlobalBatchTrainer: flat Adam copies them in at its next step
     _restore_counts(gluon_compat.trainer_optimizer(trainer), meta, here)
 
 

@@ -91,7 +91,6 @@ class FlatAdam:
             group.update(optimizer, self.ctx.device_id)
         return True
 
-
     def states_replaced(self):
         """Say that the updater's states were replaced (a checkpoint restore):
         the next step copies them into the flat buffers. Without this call a
