@@ -5,10 +5,10 @@ chapter it builds on) as a package: faithful models, correct training.
 names load on first use, so that importing the package (as the command line
 does) does not import MXNet.
 """
-from .startup import skip_optional_imports_of_mxnet
+from .startup import speed_up_mxnet_import
 from .version import __version__
 
-skip_optional_imports_of_mxnet()  # start-up: MXNet would load scikit-learn, SciPy's stats, onnx (startup.py)
+speed_up_mxnet_import()  # start-up: MXNet's unused optional libraries and op-function compiles (startup/)
 
 __all__ = ["CTRDataset", "DeepFM", "FM", "__version__"]
 

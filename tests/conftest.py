@@ -1,7 +1,12 @@
 """Shared fixtures: numpy mode on, quiet MXNet, small data made once per session."""
 import os
+import tempfile
 
 os.environ.setdefault("MXNET_STORAGE_FALLBACK_LOG_VERBOSE", "0")
+# the processes tests start keep MXNet's op-function cache (deepfm_gluon/startup/op_cache.py) here,
+# shared by the workers, not in the user's own cache folder
+os.environ.setdefault("DEEPFM_GLUON_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), f"deepfm-gluon-tests-{os.getuid()}"))
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # pytest-xdist runs two workers (setup.cfg addopts): one OpenMP thread each, so
     # they and the processes they start fill the cores without spinning against each other

@@ -74,7 +74,7 @@ def probe(code):
 
 
 def test_mxnet_loads_without_its_optional_libraries_under_the_package_and_they_still_import():
-    """deepfm_gluon.startup: MXNet's optional imports of scikit-learn, SciPy's
+    """deepfm_gluon.startup.optional_imports: MXNet's optional imports of scikit-learn, SciPy's
     stats and onnx are skipped and its distutils is the standard library's (no
     setuptools; together about a third of `import mxnet`);
     a rule goes at the first import of its library by anyone else, which then
@@ -85,12 +85,13 @@ def test_mxnet_loads_without_its_optional_libraries_under_the_package_and_they_s
                   "print(*(m in sys.modules for m in ('sklearn', 'scipy.stats', 'onnx', 'setuptools')))\n"
                   "print(mxnet.model.BASE_ESTIMATOR is object)\n"
                   "import sklearn.linear_model, scipy.stats, onnx\n"
-                  "print([sorted(f.rules) for f in sys.meta_path if type(f).__module__ == 'deepfm_gluon.startup'])\n"
+                  "print([sorted(f.rules) for f in sys.meta_path if type(f).__module__ == 'deepfm_gluon.startup.optional_imports'])\n"
                   "print(scipy.stats.norm.cdf(0.0), onnx.helper.make_tensor_value_info is not None)")
     assert after == ["False"] * 4 + ["True", "[['distutils']]", "0.5", "True"]
     first = probe("import deepfm_gluon, sklearn.base, mxnet\n"
                   "print(mxnet.model.BASE_ESTIMATOR is sklearn.base.BaseEstimator)")
     assert first == ["True"]
     as_is = probe("import deepfm_gluon.startup as s\ns.import_mxnet_as_is()\nimport sys, mxnet\n"
-                  "print(*(m in sys.modules for m in ('sklearn', 'scipy.stats', 'onnx')))")
-    assert as_is == ["True", "True", "True"]
+                  "print(*(m in sys.modules for m in ('sklearn', 'scipy.stats', 'onnx')))\n"
+                  "print(any(type(f).__module__.startswith('deepfm_gluon') for f in sys.meta_path))")
+    assert as_is == ["True", "True", "True", "False"]

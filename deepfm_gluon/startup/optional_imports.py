@@ -21,7 +21,8 @@ them (docs/benchmarks.md, "Book-size step, round four").
 do where the library is absent (MXNet then takes its own fallback), only for
 those MXNet modules, and gives MXNet the standard library's ``distutils``
 (STDLIB_FOR_MXNET). A rule goes at the first import of its library by
-anyone else, which then imports as usual; ``import_mxnet_as_is`` removes all.
+anyone else, which then imports as usual; ``import_mxnet_without_skipping``
+removes all.
 """
 import importlib.machinery
 import os
@@ -53,7 +54,7 @@ class _OptionalImportsNotForMxnet:
             if name in STDLIB_FOR_MXNET:
                 return importlib.machinery.PathFinder.find_spec(name, [os.path.dirname(os.__file__)])
             raise ModuleNotFoundError(f"{name} is not loaded for MXNet's optional use "
-                                      "(deepfm_gluon.startup)", name=name)
+                                      "(deepfm_gluon.startup.optional_imports)", name=name)
         del self.rules[name]  # someone else wants it: from now on it imports as usual
         if not self.rules:
             _remove(self)
@@ -80,9 +81,9 @@ def _remove(finder):
         pass
 
 
-def import_mxnet_as_is():
-    """Remove the hook: MXNet imports as it would without this package (the
-    bench's book pipeline is timed as its users run it)."""
+def import_mxnet_without_skipping():
+    """Remove the hook: MXNet loads its optional libraries as it would
+    without this package."""
     for finder in [f for f in sys.meta_path if isinstance(f, _OptionalImportsNotForMxnet)]:
         _remove(finder)
 

@@ -1,0 +1,111 @@
+"""deepfm_gluon.startup.op_cache: the operator functions MXNet makes at import,
+made from the cache, are the ones MXNet makes itself.
+
+The oracle is a second process that imports MXNet without the package. Each
+process describes every function MXNet compiled at import (``co_filename ==
+"<string>"``), in every ``mxnet.*`` module: names, module, docstring,
+signature, defaults, bytecode, names, and constants with each operator handle
+written as the name of the operator it belongs to in that process (handles
+are addresses, different in every process). Equal descriptions mean each
+function calls the right operator with the same arguments.
+"""
+import json
+import marshal
+import os
+import subprocess
+import sys
+
+import pytest
+
+DESCRIBE = r"""
+import ctypes, inspect, json, sys, types
+{imports}
+from mxnet.base import _LIB, check_call, OpHandle, py_str, c_str
+
+size, names = ctypes.c_uint(), ctypes.POINTER(ctypes.c_char_p)()
+check_call(_LIB.MXListAllOpNames(ctypes.byref(size), ctypes.byref(names)))
+op_of_handle = {{}}
+for i in range(size.value):
+    handle = OpHandle()
+    check_call(_LIB.NNGetOpHandle(c_str(py_str(names[i])), ctypes.byref(handle)))
+    op_of_handle[handle.value] = py_str(names[i])
+
+def constants(code):
+    out = []
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out.append([c.co_code.hex(), list(c.co_names), list(c.co_varnames), constants(c)])
+        elif type(c) is int and c in op_of_handle:
+            out.append("operator " + op_of_handle[c])
+        else:
+            out.append(repr(c))
+    return out
+
+described = {{}}
+for module_name, module in sorted(sys.modules.items()):
+    if not module_name.startswith("mxnet") or module is None:
+        continue
+    for attr, f in sorted(vars(module).items()):
+        code = getattr(f, "__code__", None)
+        if code is None or code.co_filename != "<string>":
+            continue
+        described[module_name + ":" + attr] = [
+            f.__name__, f.__qualname__, f.__module__, f.__doc__, str(inspect.signature(f)),
+            repr(f.__defaults__), repr(f.__kwdefaults__), code.co_code.hex(), list(code.co_names),
+            list(code.co_varnames), code.co_argcount, code.co_kwonlyargcount, code.co_flags, constants(code)]
+print(json.dumps(described))
+"""
+PACKAGE_FIRST = "import deepfm_gluon, mxnet"
+MXNET_ALONE = "import mxnet\nassert 'deepfm_gluon' not in sys.modules"
+
+
+def describe(imports, cache_dir, **env):
+    environment = {**os.environ, "DEEPFM_GLUON_CACHE_DIR": str(cache_dir), **env}
+    environment.pop("DEEPFM_GLUON_OP_CACHE", None) if "DEEPFM_GLUON_OP_CACHE" not in env else None
+    proc = subprocess.run([sys.executable, "-c", DESCRIBE.format(imports=imports)], capture_output=True,
+                          text=True, timeout=300, env=environment)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cache_files(cache_dir):
+    return sorted(p.name for p in cache_dir.iterdir()) if cache_dir.exists() else []
+
+
+@pytest.fixture(scope="module")
+def mxnet_alone(tmp_path_factory):
+    """MXNet's own functions: the oracle."""
+    return describe(MXNET_ALONE, tmp_path_factory.mktemp("unused-cache"))
+
+
+def test_the_first_and_the_cached_import_make_mxnets_own_functions(mxnet_alone, tmp_path):
+    assert len(mxnet_alone) > 2000  # ~2,300 operators in mx.nd, mx.sym and their numpy namespaces
+    cache_dir = tmp_path / "cache"
+    first = describe(PACKAGE_FIRST, cache_dir)  # nothing cached: MXNet generates, the cache records
+    files = cache_files(cache_dir)
+    assert len(files) == 1 and files[0].startswith("mxnet-op-functions-")
+    recorded = (cache_dir / files[0]).stat().st_mtime_ns
+    cached = describe(PACKAGE_FIRST, cache_dir)  # every function from the cache
+    assert first == mxnet_alone
+    assert cached == mxnet_alone
+    assert (cache_dir / files[0]).stat().st_mtime_ns == recorded  # nothing new: not rewritten
+
+
+def test_a_damaged_cache_file_is_replaced_and_changes_nothing(mxnet_alone, tmp_path):
+    cache_dir = tmp_path / "cache"
+    describe(PACKAGE_FIRST, cache_dir)
+    [name] = cache_files(cache_dir)
+    data = (cache_dir / name).read_bytes()
+    (cache_dir / name).write_bytes(data[:len(data) // 2])  # cut mid-way, as by a full disk
+    assert describe(PACKAGE_FIRST, cache_dir) == mxnet_alone
+    rewritten = marshal.loads((cache_dir / name).read_bytes())  # whole again
+    assert sorted(rewritten) == sorted(marshal.loads(data))
+
+
+def test_the_cache_can_be_turned_off_and_an_unwritable_folder_is_only_slower(mxnet_alone, tmp_path):
+    off = tmp_path / "off"
+    assert describe(PACKAGE_FIRST, off, DEEPFM_GLUON_OP_CACHE="0") == mxnet_alone
+    assert cache_files(off) == []
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    assert describe(PACKAGE_FIRST, blocked / "cache") == mxnet_alone
