@@ -1,12 +1,15 @@
 """Shared fixtures: numpy mode on, quiet MXNet, small data made once per session."""
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("MXNET_STORAGE_FALLBACK_LOG_VERBOSE", "0")
-# the processes tests start keep MXNet's op-function cache (deepfm_gluon/startup/op_cache.py) here,
-# shared by the workers, not in the user's own cache folder
-os.environ.setdefault("DEEPFM_GLUON_CACHE_DIR",
-                      os.path.join(tempfile.gettempdir(), f"deepfm-gluon-tests-{os.getuid()}"))
+if "DEEPFM_GLUON_CACHE_DIR" not in os.environ:
+    # the processes tests start keep MXNet's op-function cache (deepfm_gluon/startup/op_cache.py) in a
+    # private folder of this run (xdist workers inherit it), not in the user's own cache folder
+    os.environ["DEEPFM_GLUON_CACHE_DIR"] = tempfile.mkdtemp(prefix="deepfm-gluon-tests-")
+    atexit.register(shutil.rmtree, os.environ["DEEPFM_GLUON_CACHE_DIR"], ignore_errors=True)
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # pytest-xdist runs two workers (setup.cfg addopts): one OpenMP thread each, so
     # they and the processes they start fill the cores without spinning against each other

@@ -115,6 +115,9 @@ def run_zoo(zoo, log=print):
         raise DeepFMError("bench --zoo: pass --peer-python (a venv with torch and torchfm, "
                           "benchmarks/setup_peers.sh) and --twin-script benchmarks/peers/torchfm_twin.py")
     names = [n for n in (zoo.models or model_names()) if n in TWINS]
+    unknown = sorted(set(zoo.sizes) - {"book", "bars"})
+    if unknown or not zoo.sizes:
+        raise DeepFMError(f"bench --zoo: --sizes takes book and/or bars, got {','.join(zoo.sizes) or 'nothing'}")
     suite = BenchConfig(threads=zoo.threads, data_dir=zoo.data_dir)
     paths = {"book": prepare_data(suite, log)["npz"]}
     base = os.path.dirname(paths["book"])
@@ -167,5 +170,6 @@ def format_zoo_report(report):
     m = report["machine"]
     lines.append("")
     lines.append(f"{m['date_utc']}, {m['cpu_model']}, {m['threads']} threads, load "
-                 f"{m['load_average_start'][0]:.1f} -> {m['load_average_end'][0]:.1f}")
+                 f"{m['load_average_start'][0]:.1f} -> {m['load_average_end'][0]:.1f}; "
+                 f"book size: {report['config'].get('book_epochs', 1)} epoch(s) timed per side")
     return "\n".join(lines)

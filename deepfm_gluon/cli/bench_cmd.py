@@ -21,8 +21,10 @@ def run_zoo_bench(args):
     # start-up: the zoo bench loads the model registry (MXNet) only when asked for
     from ..bench.zoo import ZooConfig, format_zoo_report, run_zoo
     models = tuple(m.strip() for m in (args.models or "").split(",") if m.strip())
+    sizes = tuple(s.strip() for s in args.sizes.split(",") if s.strip())
     zoo = ZooConfig(peer_python=args.peer_python, twin_script=args.twin_script, models=models,
-                    bars_batches=args.bars_batches, data_dir=args.data_dir, fuxictr_zoo=args.fuxictr_zoo,
+                    bars_batches=args.bars_batches, book_epochs=args.book_epochs, sizes=sizes,
+                    data_dir=args.data_dir, fuxictr_zoo=args.fuxictr_zoo,
                     fuxictr_script=os.path.join(os.path.dirname(args.twin_script), "fuxictr_deepfm.py"),
                     **({"threads": args.threads} if args.threads else {}))
     report = run_zoo(zoo, log=(lambda msg: None) if args.json else print)

@@ -385,6 +385,10 @@ def add_bench(subparsers):
                    help="--zoo: a reczoo/FuxiCTR checkout's model_zoo folder: adds FuxiCTR's DeepFM at BARS size")
     p.add_argument("--bars-batches", type=positive_int, default=8,
                    help="--zoo: batches of 4096 timed at BARS size (default 8)")
+    p.add_argument("--book-epochs", type=positive_int, default=1,
+                   help="--zoo: epochs timed at book size, the same for every side (default 1: "
+                        "each side's first-batch costs are in the rate; more epochs amortize them)")
+    p.add_argument("--sizes", default="book,bars", help="--zoo: which sizes, comma-separated (default book,bars)")
     p.set_defaults(handler="bench_cmd:run")
 
 

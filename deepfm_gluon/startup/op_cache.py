@@ -12,10 +12,12 @@ docstring in one file per MXNet installation and Python bytecode version
 (``cache_file``). At the next ``import mxnet`` it runs the cached definition
 with this process's handle in place of the recorded one: the function MXNet
 would make (same code, defaults, docstring, module), without generating or
-compiling anything. Anything it does not know (an operator added by
-``mx.library.load``, another MXNet build, an unreadable file) is made by
-MXNet as usual and added to the file. ``DEEPFM_GLUON_OP_CACHE=0`` turns it
-off; ``DEEPFM_GLUON_CACHE_DIR`` says where the file lives (default
+compiling anything. An operator it does not know, or an entry it cannot
+use, is generated and compiled as MXNet does and added to the file; another
+MXNet build or Python gets its own file; an unreadable file is rewritten.
+After ``import mxnet`` the hook steps aside (operators that
+``mx.library.load`` adds later are made by MXNet alone).
+``DEEPFM_GLUON_OP_CACHE=0`` turns it off; ``DEEPFM_GLUON_CACHE_DIR`` says where the file lives (default
 ``$XDG_CACHE_HOME/deepfm-gluon`` or ``~/.cache/deepfm-gluon``).
 """
 import hashlib
@@ -25,6 +27,7 @@ import marshal
 import os
 import sys
 import tempfile
+import types
 
 FORMAT = 1  # bump when what a cache entry holds changes
 # MXNet's function makers -> (the code generator each calls, the __module__ it gives)
@@ -43,12 +46,18 @@ def cache_dir():
     return os.path.join(base, "deepfm-gluon")
 
 
-def cache_file(lib_path, mxnet_version):
-    """The cache file of one libmxnet build (path, size, modification time),
-    MXNet version and Python bytecode version."""
-    stat = os.stat(lib_path)
-    identity = repr((FORMAT, os.path.realpath(lib_path), stat.st_size, stat.st_mtime_ns, mxnet_version,
-                     importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag))
+# MXNet's Python files the generated code and docstrings come from (relative to the mxnet package)
+GENERATOR_FILES = ("base.py", "ndarray/register.py", "symbol/register.py", "ndarray_doc.py", "symbol_doc.py",
+                   "_numpy_op_doc.py")
+
+
+def cache_file(lib_path, mxnet_version, mxnet_dir):
+    """The cache file of one MXNet build (libmxnet's path, size and time, the
+    generators' files, the version) and one Python (bytecode version, -O level)."""
+    files = [lib_path] + [os.path.join(mxnet_dir, name) for name in GENERATOR_FILES]
+    stats = [(os.path.realpath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files if os.path.exists(f)]
+    identity = repr((FORMAT, stats, mxnet_version, importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag,
+                     sys.flags.optimize))
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
     return os.path.join(cache_dir(), f"mxnet-op-functions-{digest}.marshal")
 
@@ -64,30 +73,44 @@ class OpFunctionCache:
         self.path = path
         self.entries = _read(path)
         self.added = False
+        self.closed = False  # after import mxnet: every maker is MXNet's own again
 
     def wrap(self, make_op_func):
         """``make_op_func`` with this cache in front, or itself if it is not one
         of MXNet's two makers."""
-        maker = MAKERS.get((make_op_func.__module__, make_op_func.__name__))
-        if maker is None:
+        maker = MAKERS.get((getattr(make_op_func, "__module__", None), getattr(make_op_func, "__name__", None)))
+        generate = getattr(make_op_func, "__globals__", {}).get(maker[0]) if maker else None
+        if self.closed or generate is None:
             return make_op_func
-        generate = make_op_func.__globals__[maker[0]]
         namespace, module = make_op_func.__globals__, maker[1]
 
         def make_from_cache(handle, name, func_name):
-            key = (make_op_func.__name__, name, func_name)
-            entry = self.entries.get(key)
-            function = _define(entry, handle.value, namespace, func_name) if entry else None
-            if function is None:
-                source, doc = generate(handle, name, func_name)
-                entry = _entry(compile(source, "<string>", "exec"), handle.value, doc)
-                if entry is None:  # no handle in the code: leave this one to MXNet
-                    return make_op_func(handle, name, func_name)
-                self.entries[key], self.added = entry, True
-                function = _define(entry, handle.value, namespace, func_name)
-            function.__name__, function.__doc__, function.__module__ = func_name, entry[4], module
-            return function
+            if self.closed:
+                return make_op_func(handle, name, func_name)
+            try:
+                return self._make(make_op_func.__name__, generate, namespace, module, handle, name, func_name)
+            except Exception:  # noqa: BLE001  (a cache must never break import mxnet: MXNet makes it)
+                return make_op_func(handle, name, func_name)
         return make_from_cache
+
+    def _make(self, maker_name, generate, namespace, module, handle, name, func_name):
+        key = (maker_name, name, func_name)
+        entry = self.entries.get(key)
+        function = _define(entry, handle.value, namespace, func_name) if entry else None
+        if function is None:
+            source, doc = generate(handle, name, func_name)
+            entry = _entry(compile(source, "<string>", "exec"), handle.value, doc)
+            if entry is None:
+                raise LookupError(f"no single handle constant in {name}'s code")
+            self.entries[key], self.added = entry, True
+            function = _define(entry, handle.value, namespace, func_name)
+        function.__name__, function.__doc__, function.__module__ = func_name, entry[4], module
+        return function
+
+    def close(self):
+        """Save, free the entries (the functions keep their own code) and step aside."""
+        self.save()
+        self.entries, self.closed = {}, True
 
     def save(self):
         """Write the file if anything was added: atomically (other processes may
@@ -95,14 +118,19 @@ class OpFunctionCache:
         only a slower start."""
         if not self.added:
             return
+        tmp = None
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=".op-functions-")
             with os.fdopen(fd, "wb") as out:
                 marshal.dump(self.entries, out)
             os.replace(tmp, self.path)
-        except OSError:
+            tmp = None
+        except (OSError, ValueError):
             pass
+        finally:
+            if tmp is not None:
+                _unlink(tmp)
         self.added = False
 
 
@@ -134,11 +162,20 @@ def _count(code, value):
                for c in code.co_consts)
 
 
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _define(entry, handle, namespace, func_name):
     """Run the cached definition with ``handle`` in place of the recorded one;
     None if the entry does not have the recorded shape."""
     try:
-        module_code, function_index, handle_index, recorded, _ = entry
+        module_code, function_index, handle_index, recorded, doc = entry
+        if not (isinstance(module_code, types.CodeType) and isinstance(doc, str)):
+            return None
         if handle != recorded:
             function_code = module_code.co_consts[function_index]
             constants = list(function_code.co_consts)
@@ -150,7 +187,8 @@ def _define(entry, handle, namespace, func_name):
             module_code = module_code.replace(co_consts=tuple(module_constants))
         defined = {}
         exec(module_code, namespace, defined)  # pylint: disable=exec-used  (what MXNet's maker does)
-        return defined[func_name]
+        function = defined.get(func_name)
+        return function if isinstance(function, types.FunctionType) else None
     except (ValueError, TypeError, IndexError, AttributeError, KeyError):
         return None
 
@@ -174,16 +212,18 @@ class _CacheMxnetOpFunctions:
         def exec_module(module):
             try:
                 run(module)
-            finally:
+            except BaseException:
+                _remove(self)  # MXNet's own error is the one to see; nothing cached
+                raise
+            try:
                 after(module)
+            except Exception:  # noqa: BLE001  (the cache is only a faster start)
+                _remove(self)
         spec.loader.exec_module = exec_module
         return spec
 
     def _use_cache(self, base):
-        try:
-            self.cache = OpFunctionCache(cache_file(base._LIB._name, base.__version__))
-        except (OSError, AttributeError):
-            return
+        self.cache = OpFunctionCache(cache_file(base._LIB._name, base.__version__, os.path.dirname(base.__file__)))
         init_op_module, init_np_op_module, cache = base._init_op_module, base._init_np_op_module, self.cache
 
         def _init_op_module(root_namespace, module_name, make_op_func):
@@ -196,8 +236,7 @@ class _CacheMxnetOpFunctions:
     def _save(self, _mxnet):
         _remove(self)
         if self.cache is not None:
-            self.cache.save()
-            self.cache.entries = {}  # what import mxnet made keeps its own code; free the rest
+            self.cache.close()
 
 
 def _remove(finder):
