@@ -20,13 +20,10 @@ After ``import mxnet`` the hook steps aside (operators that
 ``DEEPFM_GLUON_OP_CACHE=0`` turns it off; ``DEEPFM_GLUON_CACHE_DIR`` says where the file lives (default
 ``$XDG_CACHE_HOME/deepfm-gluon`` or ``~/.cache/deepfm-gluon``).
 """
-import hashlib
 import importlib.machinery
-import importlib.util
 import marshal
 import os
 import sys
-import tempfile
 import types
 
 FORMAT = 1  # bump when what a cache entry holds changes
@@ -54,6 +51,8 @@ GENERATOR_FILES = ("base.py", "ndarray/register.py", "symbol/register.py", "ndar
 def cache_file(lib_path, mxnet_version, mxnet_dir):
     """The cache file of one MXNet build (libmxnet's path, size and time, the
     generators' files, the version) and one Python (bytecode version, -O level)."""
+    import hashlib  # start-up: needed only when MXNet is imported, not by `deepfm-gluon --help`
+    import importlib.util  # start-up: as above
     files = [lib_path] + [os.path.join(mxnet_dir, name) for name in GENERATOR_FILES]
     stats = [(os.path.realpath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files if os.path.exists(f)]
     identity = repr((FORMAT, stats, mxnet_version, importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag,
@@ -118,6 +117,7 @@ class OpFunctionCache:
         only a slower start."""
         if not self.added:
             return
+        import tempfile  # start-up: needed only to write the file, once per installation
         tmp = None
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
