@@ -17,6 +17,8 @@ use, is generated and compiled as MXNet does and added to the file; another
 MXNet build or Python gets its own file; an unreadable file is rewritten.
 After ``import mxnet`` the hook steps aside (operators that
 ``mx.library.load`` adds later are made by MXNet alone).
+The file holds code that is run, so, like Python's own ``__pycache__``, it
+is read only if this user owns it and no one else can write it.
 ``DEEPFM_GLUON_OP_CACHE=0`` turns it off; ``DEEPFM_GLUON_CACHE_DIR`` says where the file lives (default
 ``$XDG_CACHE_HOME/deepfm-gluon`` or ``~/.cache/deepfm-gluon``).
 """
@@ -135,12 +137,21 @@ class OpFunctionCache:
 
 
 def _read(path):
+    """The entries of ``path``; none unless the file is this user's own and no
+    one else can write it (its code is run: the trust of a __pycache__ file)."""
     try:
+        if not _own_and_private(path):
+            return {}
         with open(path, "rb") as cached:
             entries = marshal.loads(cached.read())  # loads(read()): marshal.load on a file is ~8x slower
         return entries if isinstance(entries, dict) else {}
     except (OSError, ValueError, EOFError, TypeError):
         return {}
+
+
+def _own_and_private(path):
+    info = os.stat(path)
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _entry(module_code, handle, doc):

@@ -141,3 +141,27 @@ def test_entries_that_are_not_the_recorded_shape_are_made_again(mxnet_alone, tmp
     (cache_dir / name).write_bytes(marshal.dumps({key: (bad, 0, 0, 0, "doc") for key in entries}))
     damaged = describe(PACKAGE_FIRST, cache_dir)
     assert damaged["functions"] == mxnet_alone["functions"] and damaged["computed"] == COMPUTED
+
+
+def test_a_file_others_can_write_is_not_read_but_replaced(mxnet_alone, tmp_path):
+    """The file's code is run: one that anyone else could have written is
+    ignored (and replaced by the user's own, mode 0600)."""
+    cache_dir = tmp_path / "cache"
+    describe(PACKAGE_FIRST, cache_dir)
+    [name] = cache_files(cache_dir)
+    entries = marshal.loads((cache_dir / name).read_bytes())
+    planted = compile("def dot(*a, **k):\n    return ['planted', 123456789]\n", "<string>", "exec")
+    handle_at = planted.co_consts[0].co_consts.index(123456789)  # an entry of the shape the cache uses
+    (cache_dir / name).write_bytes(marshal.dumps({**entries, ("_make_ndarray_function", "dot", "dot"):
+                                                  (planted, 0, handle_at, 123456789, "planted")}))
+    os.chmod(cache_dir / name, 0o600)
+    used = subprocess.run([sys.executable, "-c", "import deepfm_gluon, mxnet as mx\nprint(mx.nd.dot(1, 2))"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "DEEPFM_GLUON_CACHE_DIR": str(cache_dir)})
+    assert "planted" in used.stdout, used.stderr[-2000:]  # the user's own file is used, as it is
+    (cache_dir / name).write_bytes(marshal.dumps({**entries, ("_make_ndarray_function", "dot", "dot"):
+                                                  (planted, 0, handle_at, 123456789, "planted")}))
+    os.chmod(cache_dir / name, 0o666)
+    again = describe(PACKAGE_FIRST, cache_dir)
+    assert again["functions"] == mxnet_alone["functions"] and again["computed"] == COMPUTED
+    assert (cache_dir / name).stat().st_mode & 0o777 == 0o600
