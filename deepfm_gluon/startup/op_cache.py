@@ -19,14 +19,17 @@ After ``import mxnet`` the hook steps aside (operators that
 ``mx.library.load`` adds later are made by MXNet alone).
 The file holds code that is run, so, like Python's own ``__pycache__``, it
 is read only if this user owns it and no one else can write it.
-``DEEPFM_GLUON_OP_CACHE=0`` turns it off; ``DEEPFM_GLUON_CACHE_DIR`` says where the file lives (default
-``$XDG_CACHE_HOME/deepfm-gluon`` or ``~/.cache/deepfm-gluon``).
+``DEEPFM_GLUON_OP_CACHE=0`` turns it off; ``DEEPFM_GLUON_CACHE_DIR`` says
+where the file lives (default ``$XDG_CACHE_HOME/deepfm-gluon`` or
+``~/.cache/deepfm-gluon``).
 """
 import importlib.machinery
 import marshal
 import os
 import sys
 import types
+
+from .meta_path import remove_finder, remove_finders_of
 
 FORMAT = 1  # bump when what a cache entry holds changes
 # MXNet's function makers -> (the code generator each calls, the __module__ it gives)
@@ -224,12 +227,12 @@ class _CacheMxnetOpFunctions:
             try:
                 run(module)
             except BaseException:
-                _remove(self)  # MXNet's own error is the one to see; nothing cached
+                remove_finder(self)  # MXNet's own error is the one to see; nothing cached
                 raise
             try:
                 after(module)
             except Exception:  # noqa: BLE001  (the cache is only a faster start)
-                _remove(self)
+                remove_finder(self)
         spec.loader.exec_module = exec_module
         return spec
 
@@ -245,16 +248,9 @@ class _CacheMxnetOpFunctions:
         base._init_op_module, base._init_np_op_module = _init_op_module, _init_np_op_module
 
     def _save(self, _mxnet):
-        _remove(self)
+        remove_finder(self)
         if self.cache is not None:
             self.cache.close()
-
-
-def _remove(finder):
-    try:
-        sys.meta_path.remove(finder)
-    except ValueError:
-        pass
 
 
 def cache_mxnet_op_functions():
@@ -267,5 +263,4 @@ def cache_mxnet_op_functions():
 
 def import_mxnet_without_cache():
     """Remove the finder: MXNet makes its functions as it would without this package."""
-    for finder in [f for f in sys.meta_path if isinstance(f, _CacheMxnetOpFunctions)]:
-        _remove(finder)
+    remove_finders_of(_CacheMxnetOpFunctions)

@@ -28,6 +28,8 @@ import importlib.machinery
 import os
 import sys
 
+from .meta_path import remove_finder, remove_finders_of
+
 # library -> the MXNet modules (name prefixes) whose optional import of it is skipped
 OPTIONAL_IMPORTS = {
     "sklearn": ("mxnet.model",),
@@ -57,7 +59,7 @@ class _OptionalImportsNotForMxnet:
                                       "(deepfm_gluon.startup.optional_imports)", name=name)
         del self.rules[name]  # someone else wants it: from now on it imports as usual
         if not self.rules:
-            _remove(self)
+            remove_finder(self)
         return None
 
 
@@ -74,18 +76,10 @@ def _importer_name(package):
     return frame.f_globals.get("__name__") if frame is not None else None
 
 
-def _remove(finder):
-    try:
-        sys.meta_path.remove(finder)
-    except ValueError:
-        pass
-
-
 def import_mxnet_without_skipping():
     """Remove the hook: MXNet loads its optional libraries as it would
     without this package."""
-    for finder in [f for f in sys.meta_path if isinstance(f, _OptionalImportsNotForMxnet)]:
-        _remove(finder)
+    remove_finders_of(_OptionalImportsNotForMxnet)
 
 
 def skip_optional_imports_of_mxnet():
