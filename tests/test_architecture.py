@@ -36,6 +36,7 @@ LAYERS = {
 SIDEWAYS = {
     ("distributed", "training"): "a worker is a Fitter driven by the training loop",
     ("bench", "training"): "the benchmarks time the package's own training loop",
+    ("startup", "atomic"): "the op-function cache writes its file the way the package writes every file",
     ("serving", "training"): "serving scores with the evaluation code training reports with "
                              "(predict_logits, metrics)",
 }

@@ -122,20 +122,16 @@ class OpFunctionCache:
         only a slower start."""
         if not self.added:
             return
-        import tempfile  # start-up: needed only to write the file, once per installation
-        tmp = None
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=".op-functions-")
-            with os.fdopen(fd, "wb") as out:
+        from ..atomic import atomic_write  # start-up: needed only to write the file, once per installation
+
+        def write(tmp):
+            with open(tmp, "wb") as out:
                 marshal.dump(self.entries, out)
-            os.replace(tmp, self.path)
-            tmp = None
+            os.chmod(tmp, 0o600)  # its code is run: only this user may write it (_read)
+        try:
+            atomic_write(self.path, write)
         except (OSError, ValueError):
             pass
-        finally:
-            if tmp is not None:
-                _unlink(tmp)
         self.added = False
 
 
@@ -174,13 +170,6 @@ def _count(code, value):
     """How many constants of ``code`` and the code nested in it are the int ``value``."""
     return sum(_count(c, value) if hasattr(c, "co_consts") else int(type(c) is int and c == value)
                for c in code.co_consts)
-
-
-def _unlink(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _define(entry, handle, namespace, func_name):
