@@ -58,8 +58,13 @@ def cache_file(lib_path, mxnet_version, mxnet_dir):
     generators' files, the version) and one Python (bytecode version, -O level)."""
     import hashlib  # start-up: needed only when MXNet is imported, not by `deepfm-gluon --help`
     import importlib.util  # start-up: as above
-    files = [lib_path] + [os.path.join(mxnet_dir, name) for name in GENERATOR_FILES]
-    stats = [(os.path.realpath(f), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files if os.path.exists(f)]
+    stats = []
+    for path in [lib_path] + [os.path.join(mxnet_dir, name) for name in GENERATOR_FILES]:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:  # a generator file this MXNet does not have
+            continue
+        stats.append((os.path.realpath(path), info.st_size, info.st_mtime_ns))
     identity = repr((FORMAT, stats, mxnet_version, importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag,
                      sys.flags.optimize))
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]

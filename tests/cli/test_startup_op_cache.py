@@ -70,8 +70,8 @@ COMPUTED = [[[7.0, 10.0], [15.0, 22.0]], [[-1.5], [-2.5]], [1.0, 3.0, 6.0]]
 
 
 def describe(imports, cache_dir, **env):
-    environment = {**os.environ, "DEEPFM_GLUON_CACHE_DIR": str(cache_dir), **env}
-    environment.pop("DEEPFM_GLUON_OP_CACHE", None) if "DEEPFM_GLUON_OP_CACHE" not in env else None
+    inherited = {k: v for k, v in os.environ.items() if k != "DEEPFM_GLUON_OP_CACHE"}  # on unless told
+    environment = {**inherited, "DEEPFM_GLUON_CACHE_DIR": str(cache_dir), **env}
     proc = subprocess.run([sys.executable, "-c", DESCRIBE.format(imports=imports)], capture_output=True,
                           text=True, timeout=300, env=environment)
     assert proc.returncode == 0, proc.stderr[-3000:]
